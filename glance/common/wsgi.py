@@ -1,0 +1,139 @@
+"""Request and response plumbing shared by every API resource.
+
+A Resource turns one routed request into a controller call: it parses the
+body, calls the action, and writes the result; it is also the one place
+where errors become HTTP responses, so no request ends in a 500 because a
+layer raised one of our errors.
+"""
+
+import json
+import logging
+
+import webob
+import webob.exc
+
+from glance.common import exception
+
+LOG = logging.getLogger(__name__)
+
+JSON = 'application/json'
+MAX_JSON_BODY = 1024 * 1024
+MAX_JSON_DEPTH = 64
+
+
+def _wants_json(request):
+    accept = request.headers.get('Accept', '')
+    if not accept:
+        return False
+    best = request.accept.best_match(['text/html', 'text/plain', JSON])
+    return best == JSON
+
+
+def error_response(request, error):
+    """A response for a GlanceError: JSON if the client asks, else text."""
+    message = error.message
+    status = '%d %s' % (error.code, error.title)
+    if request is not None and _wants_json(request):
+        body = json.dumps({'message': message, 'code': status,
+                           'title': error.title}).encode()
+        content_type = JSON
+    else:
+        body = ('%s\n\n%s\n' % (status, message)).encode()
+        content_type = 'text/plain'
+    response = webob.Response(body=body, status=status,
+                              content_type=content_type, charset='UTF-8')
+    for key, value in error.headers.items():
+        response.headers[key] = value
+    return response
+
+
+def _check_depth(value, depth=0):
+    if depth > MAX_JSON_DEPTH:
+        raise exception.BadRequest('JSON body is nested too deeply.')
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_depth(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_depth(item, depth + 1)
+
+
+def parse_json(raw):
+    """Parse a JSON request body, refusing what would hurt the server."""
+    if len(raw) > MAX_JSON_BODY:
+        raise exception.LimitExceeded('JSON body is larger than %d bytes.'
+                                      % MAX_JSON_BODY)
+    try:
+        text = raw.decode('utf-8')
+        value = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise exception.BadRequest('Malformed JSON in request body.')
+    _check_depth(value)
+    return value
+
+
+def read_json_body(request, required=True):
+    """The JSON body of a request (read up to the size limit)."""
+    length = request.content_length
+    if length is not None and length > MAX_JSON_BODY:
+        raise exception.LimitExceeded('JSON body is larger than %d bytes.'
+                                      % MAX_JSON_BODY)
+    raw = request.body_file.read(MAX_JSON_BODY + 1)
+    if not raw.strip():
+        if required:
+            raise exception.BadRequest('Body expected in request.')
+        return None
+    return parse_json(raw)
+
+
+def refuse_body(request):
+    """Requests that take no body must not send one."""
+    if request.content_length or request.headers.get('Transfer-Encoding'):
+        raw = request.body_file.read(1)
+        if raw:
+            raise exception.BadRequest('This request takes no body.')
+
+
+def json_response(value, status=200, headers=None):
+    body = json.dumps(value, separators=(',', ':')).encode()
+    response = webob.Response(body=body, status=status,
+                              content_type=JSON, charset='UTF-8')
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def no_content(headers=None):
+    response = webob.Response(status=204)
+    # webob gives a 204 a Content-Type by default; a 204 has no body.
+    del response.content_type
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+class Resource:
+    """A WSGI app calling one controller action per routed request.
+
+    The action receives the webob request and the URL arguments and
+    returns a webob response (the handlers are short functions that
+    build their answer with json_response / no_content).
+    """
+
+    def __init__(self, action):
+        self.action = action
+
+    def __call__(self, environ, start_response):
+        request = webob.Request(environ)
+        args = environ['wsgiorg.routing_args'][1]
+        try:
+            response = self.action(request, **args)
+        except exception.GlanceError as e:
+            response = error_response(request, e)
+        except webob.exc.HTTPException as e:
+            response = e
+        except Exception:
+            LOG.exception('Unexpected error in %s %s', request.method,
+                          request.path)
+            response = error_response(request, exception.GlanceError())
+        return response(environ, start_response)

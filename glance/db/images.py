@@ -1,0 +1,334 @@
+"""SQL for images: the image repository of the data layer.
+
+Every read here costs a fixed number of statements whatever the number of
+images, properties and tags: one for the image rows, then one each for
+the properties, tags and locations of all of those images at once.
+"""
+
+import json
+
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import utils as db_utils
+import sqlalchemy as sa
+
+from glance.common import exception
+from glance.db import engine
+from glance.db import models
+from glance.domain import image as domain
+
+images = models.images
+props = models.image_properties
+tags_t = models.image_tags
+members = models.image_members
+locations = models.image_locations
+
+SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size',
+             'id', 'created_at', 'updated_at')
+
+_COLUMN_NAMES = tuple(c.name for c in images.c)
+
+
+def _can_see_clause(context):
+    """Images the caller may see (not necessarily listed by default)."""
+    if context.is_admin:
+        return sa.true()
+    project = context.project_id
+    member_of = sa.exists().where(members.c.image_id == images.c.id,
+                                  members.c.member == project)
+    return sa.or_(images.c.owner == project,
+                  images.c.visibility.in_(('public', 'community')),
+                  sa.and_(images.c.visibility == 'shared', member_of))
+
+
+def _member_clause(project, member_status):
+    clause = sa.exists().where(members.c.image_id == images.c.id,
+                               members.c.member == project)
+    if member_status != 'all':
+        clause = sa.exists().where(members.c.image_id == images.c.id,
+                                   members.c.member == project,
+                                   members.c.status == member_status)
+    return clause
+
+
+def _list_visibility_clause(context, visibility, member_status):
+    """Which images a list shows, as the reference lists them."""
+    project = context.project_id
+    own = images.c.owner == project
+    vis = images.c.visibility
+    shared_member = sa.and_(vis == 'shared',
+                            _member_clause(project, member_status))
+    if context.is_admin:
+        if visibility in (None, ''):
+            # Everything but other projects' community images.
+            return sa.or_(vis != 'community', own)
+        if visibility == 'all':
+            return sa.true()
+        return vis == visibility
+    if visibility in (None, ''):
+        return sa.or_(own, vis == 'public', shared_member)
+    if visibility == 'all':
+        return sa.or_(own, vis.in_(('public', 'community')), shared_member)
+    if visibility == 'public':
+        return vis == 'public'
+    if visibility == 'community':
+        return vis == 'community'
+    if visibility == 'private':
+        return sa.and_(vis == 'private', own)
+    # shared
+    return sa.and_(vis == 'shared', sa.or_(own, shared_member))
+
+
+def _base_filter(column_name, op, value):
+    column = images.c[column_name]
+    if op == 'eq':
+        return column == value
+    if op == 'neq':
+        return column != value
+    if op == 'in':
+        return column.in_(value)
+    if op == 'gt':
+        return column > value
+    if op == 'gte':
+        return column >= value
+    if op == 'lt':
+        return column < value
+    if op == 'lte':
+        return column <= value
+    raise exception.BadRequest('Unknown filter operator %s' % op)
+
+
+def _property_filter(name, value):
+    return sa.exists().where(props.c.image_id == images.c.id,
+                             props.c.name == name, props.c.value == value)
+
+
+def _tag_filter(tag):
+    return sa.exists().where(tags_t.c.image_id == images.c.id,
+                             tags_t.c.value == tag)
+
+
+def _load_children(session, rows):
+    """Build domain images for rows, with three more statements."""
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    extra = {image_id: {} for image_id in ids}
+    tag_sets = {image_id: set() for image_id in ids}
+    locs = {image_id: [] for image_id in ids}
+    for image_id, name, value in session.execute(
+            sa.select(props.c.image_id, props.c.name, props.c.value)
+            .where(props.c.image_id.in_(ids))):
+        extra[image_id][name] = value
+    for image_id, value in session.execute(
+            sa.select(tags_t.c.image_id, tags_t.c.value)
+            .where(tags_t.c.image_id.in_(ids))):
+        tag_sets[image_id].add(value)
+    for row in session.execute(
+            sa.select(locations).where(locations.c.image_id.in_(ids))
+            .order_by(locations.c.image_id, locations.c.position,
+                      locations.c.id)):
+        locs[row.image_id].append({
+            'id': row.id, 'url': row.url,
+            'metadata': json.loads(row.meta_data or '{}'),
+            'status': row.status})
+    result = []
+    for row in rows:
+        values = {name: getattr(row, name) for name in domain.BASE_ATTRIBUTES}
+        values['extra_properties'] = extra[row.id]
+        values['tags'] = tag_sets[row.id]
+        values['locations'] = locs[row.id]
+        result.append(domain.Image(**values))
+    return result
+
+
+def _fetch_row(session, context, image_id):
+    query = sa.select(images).where(images.c.id == image_id,
+                                    images.c.deleted == sa.false(),
+                                    _can_see_clause(context))
+    return session.execute(query).first()
+
+
+def get(context, image_id):
+    """The image if the caller may see it; ImageNotFound otherwise."""
+    with engine.reader(context) as session:
+        row = _fetch_row(session, context, image_id)
+        if row is None:
+            raise exception.ImageNotFound(image_id)
+        return _load_children(session, [row])[0]
+
+
+def get_any(image_id, include_deleted=False):
+    """The image whoever owns it (for the service's own bookkeeping)."""
+    with engine.reader() as session:
+        query = sa.select(images).where(images.c.id == image_id)
+        if not include_deleted:
+            query = query.where(images.c.deleted == sa.false())
+        row = session.execute(query).first()
+        if row is None:
+            raise exception.ImageNotFound(image_id)
+        return _load_children(session, [row])[0]
+
+
+def list_images(context, filters=(), properties=None, tags=(),
+                visibility=None, member_status='accepted', marker=None,
+                limit=25, sort_keys=('created_at',), sort_dirs=('desc',)):
+    """One page of images; filters are (column, op, value) triples."""
+    with engine.reader(context) as session:
+        query = session.query(images).filter(
+            images.c.deleted == sa.false(),
+            _list_visibility_clause(context, visibility, member_status))
+        for column_name, op, value in filters:
+            query = query.filter(_base_filter(column_name, op, value))
+        for name, value in (properties or {}).items():
+            query = query.filter(_property_filter(name, value))
+        for tag in tags:
+            query = query.filter(_tag_filter(tag))
+
+        marker_row = None
+        if marker is not None:
+            marker_row = session.execute(
+                sa.select(images).where(
+                    images.c.id == marker,
+                    _can_see_clause(context))).first()
+            if marker_row is None:
+                raise exception.BadRequest('No image found with ID %s'
+                                           % marker)
+        keys, dirs = list(sort_keys), list(sort_dirs)
+        for key in ('created_at', 'id'):
+            if key not in keys:
+                keys.append(key)
+                dirs.append(dirs[-1] if dirs else 'desc')
+        query = db_utils.paginate_query(query, models.Image, limit, keys,
+                                        marker=marker_row, sort_dirs=dirs)
+        rows = query.all()
+        return _load_children(session, rows)
+
+
+def _property_rows(image_id, mapping):
+    return [{'image_id': image_id, 'name': name, 'value': value}
+            for name, value in mapping.items()]
+
+
+def _tag_rows(image_id, values):
+    return [{'image_id': image_id, 'value': value} for value in values]
+
+
+def _base_values(image):
+    return {name: getattr(image, name) for name in domain.BASE_ATTRIBUTES}
+
+
+@engine.retry_on_busy
+def add(context, image):
+    try:
+        with engine.writer(context) as session:
+            session.execute(images.insert().values(deleted=False,
+                                                   **_base_values(image)))
+            if image.extra_properties:
+                session.execute(props.insert(), _property_rows(
+                    image.id, image.extra_properties))
+            if image.tags:
+                session.execute(tags_t.insert(),
+                                _tag_rows(image.id, image.tags))
+    except db_exc.DBDuplicateEntry:
+        raise exception.Duplicate('An image with identifier %s already '
+                                  'exists' % image.id)
+    image.mark_clean()
+    return image
+
+
+def _guarded_update(session, image, values):
+    """UPDATE the image row only if its status is still the loaded one.
+
+    This is what makes concurrent state changes safe: of two requests
+    that loaded a queued image and both move it on, one matches no row.
+    """
+    result = session.execute(
+        images.update()
+        .where(images.c.id == image.id,
+               images.c.deleted == sa.false(),
+               images.c.status == image.loaded_status)
+        .values(**values))
+    if result.rowcount == 1:
+        return
+    current = session.execute(
+        sa.select(images.c.status, images.c.deleted)
+        .where(images.c.id == image.id)).first()
+    if current is None or current.deleted:
+        raise exception.ImageNotFound(image.id)
+    raise exception.Conflict('Image %s changed status to %s while this '
+                             'request ran; retry.' % (image.id,
+                                                      current.status))
+
+
+@engine.retry_on_busy
+def save(context, image):
+    image.updated_at = domain.utcnow()
+    values = _base_values(image)
+    del values['id'], values['created_at']
+    changed, removed = image.property_changes()
+    added_tags, removed_tags = image.tag_changes()
+    with engine.writer(context) as session:
+        _guarded_update(session, image, values)
+        stale = list(changed) + removed
+        if stale:
+            session.execute(props.delete().where(
+                props.c.image_id == image.id, props.c.name.in_(stale)))
+        if changed:
+            session.execute(props.insert(), _property_rows(image.id,
+                                                           changed))
+        if removed_tags:
+            session.execute(tags_t.delete().where(
+                tags_t.c.image_id == image.id,
+                tags_t.c.value.in_(removed_tags)))
+        if added_tags:
+            session.execute(tags_t.insert(), _tag_rows(image.id,
+                                                       added_tags))
+    image.mark_clean()
+    return image
+
+
+@engine.retry_on_busy
+def remove(context, image):
+    """Soft-delete: the row stays so its id is never reused.
+
+    A pending_delete image is deleted for users too; the scrubber finds it
+    by its status.
+    """
+    now = domain.utcnow()
+    with engine.writer(context) as session:
+        _guarded_update(session, image, {
+            'status': image.status, 'deleted': True,
+            'deleted_at': now, 'updated_at': now})
+    image.mark_clean()
+
+
+def count_active_data(owner):
+    """Bytes of image data a project keeps (for user_storage_quota)."""
+    with engine.reader() as session:
+        total = session.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(images.c.size), 0))
+            .where(images.c.owner == owner,
+                   images.c.deleted == sa.false())).scalar()
+        return int(total or 0)
+
+
+class ImageRepo:
+    """The data layer's image repository, bound to one request."""
+
+    def __init__(self, context):
+        self.context = context
+
+    def get(self, image_id):
+        return get(self.context, image_id)
+
+    def list(self, **kwargs):
+        return list_images(self.context, **kwargs)
+
+    def add(self, image):
+        return add(self.context, image)
+
+    def save(self, image):
+        return save(self.context, image)
+
+    def remove(self, image):
+        return remove(self.context, image)

@@ -1,0 +1,40 @@
+"""Rules the resource rules are built from."""
+
+from oslo_policy import policy
+
+ADMIN = 'rule:context_is_admin'
+PROJECT_MEMBER = 'role:member and project_id:%(project_id)s'
+PROJECT_READER = 'role:reader and project_id:%(project_id)s'
+SERVICE = 'rule:service_api'
+ADMIN_OR_PROJECT_MEMBER = '%s or (%s)' % (ADMIN, PROJECT_MEMBER)
+ADMIN_OR_PROJECT_READER = '%s or (%s)' % (ADMIN, PROJECT_READER)
+# An image the caller's project owns, is a member of, or that is not
+# private.
+IMAGE_REACHABLE = ("(project_id:%(project_id)s or "
+                   "project_id:%(member_id)s or "
+                   "'community':%(visibility)s or "
+                   "'public':%(visibility)s or "
+                   "'shared':%(visibility)s)")
+
+rules = [
+    policy.RuleDefault('context_is_admin', 'role:admin',
+                       description='Who is an administrator.'),
+    policy.RuleDefault('default', '',
+                       description='Rule for actions no other rule '
+                                   'names.'),
+    policy.RuleDefault('service_api', 'role:service or role:admin',
+                       description='Calls made by other services.'),
+]
+
+
+def list_rules():
+    return rules
+
+
+def rule(name, check, description, operations):
+    """A project-scoped documented rule; operations are (method, path)."""
+    return policy.DocumentedRuleDefault(
+        name=name, check_str=check, scope_types=['project'],
+        description=description,
+        operations=[{'path': path, 'method': method}
+                    for method, path in operations])
