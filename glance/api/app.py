@@ -10,6 +10,8 @@ from paste import deploy
 from glance.common import config
 from glance.db import engine as db_engine
 from glance.db import migration
+from glance.store import backends
+from glance.store import upload
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ def build():
     """With configuration parsed: prepare the database, load the pipeline."""
     logging.setup(CONF, 'glance')
     prepare_database()
+    backends.setup(CONF)
+    upload.storage_quota()
     return load_app()
 
 

@@ -18,6 +18,7 @@ from oslo_log import log as logging
 from glance.api import app
 from glance.common import config
 from glance.db import engine as db_engine
+from glance.store import upload
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ def main(argv=None):
         application = app.build()
     except RuntimeError as e:
         sys.exit('glance-api: %s' % e)
+    upload.recover_orphans()
     db_engine.reset()
     LOG.info('glance-api listening on %s with %d workers x %d threads',
              _bind_address(), CONF.workers, CONF.threads)

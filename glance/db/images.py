@@ -283,8 +283,52 @@ def save(context, image):
         if added_tags:
             session.execute(tags_t.insert(), _tag_rows(image.id,
                                                        added_tags))
+        _save_locations(session, image)
     image.mark_clean()
     return image
+
+
+def _save_locations(session, image):
+    added, removed = image.location_changes()
+    if removed:
+        session.execute(locations.delete().where(
+            locations.c.image_id == image.id,
+            locations.c.id.in_(removed)))
+    now = domain.utcnow()
+    for position, loc in enumerate(image.locations):
+        if 'id' in loc:
+            continue
+        result = session.execute(locations.insert().values(
+            image_id=image.id, url=loc['url'],
+            meta_data=json.dumps(loc.get('metadata') or {}),
+            status=loc.get('status', 'active'), position=position,
+            created_at=now, updated_at=now))
+        loc['id'] = result.inserted_primary_key[0]
+
+
+def touch(image_id, status):
+    """Refresh updated_at of an image still in status (a heartbeat)."""
+    with engine.writer() as session:
+        result = session.execute(
+            images.update().where(images.c.id == image_id,
+                                  images.c.status == status,
+                                  images.c.deleted == sa.false())
+            .values(updated_at=domain.utcnow()))
+        return result.rowcount == 1
+
+
+def find_stale(status, older_than, host_property=None, host=None):
+    """Images stuck in status, with their host property if asked."""
+    with engine.reader() as session:
+        query = sa.select(images.c.id).where(
+            images.c.status == status, images.c.deleted == sa.false())
+        if host_property is not None:
+            query = query.where(sa.exists().where(
+                props.c.image_id == images.c.id,
+                props.c.name == host_property, props.c.value == host))
+        else:
+            query = query.where(images.c.updated_at < older_than)
+        return [row.id for row in session.execute(query)]
 
 
 @engine.retry_on_busy

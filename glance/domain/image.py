@@ -65,7 +65,8 @@ class Image:
 
     __slots__ = BASE_ATTRIBUTES + (
         'extra_properties', 'tags', 'locations', 'member_status',
-        '_loaded_status', '_loaded_props', '_loaded_tags', '_is_new')
+        '_loaded_status', '_loaded_props', '_loaded_tags',
+        '_loaded_location_ids', '_is_new')
 
     def __init__(self, **values):
         for name in BASE_ATTRIBUTES:
@@ -82,6 +83,8 @@ class Image:
         self._loaded_status = self.status
         self._loaded_props = dict(self.extra_properties)
         self._loaded_tags = set(self.tags)
+        self._loaded_location_ids = {loc['id'] for loc in self.locations
+                                     if 'id' in loc}
 
     @property
     def loaded_status(self):
@@ -97,6 +100,30 @@ class Image:
 
     def tag_changes(self):
         return self.tags - self._loaded_tags, self._loaded_tags - self.tags
+
+    def location_changes(self):
+        """(new location dicts, ids of removed ones) since loading."""
+        added = [loc for loc in self.locations if 'id' not in loc]
+        kept = {loc['id'] for loc in self.locations if 'id' in loc}
+        return added, self._loaded_location_ids - kept
+
+    def add_location(self, url, metadata=None, status='active'):
+        self.locations.append({'url': url, 'metadata': metadata or {},
+                               'status': status})
+
+    @property
+    def active_locations(self):
+        return [loc for loc in self.locations if loc['status'] == 'active']
+
+    @property
+    def stores(self):
+        """Stores holding the data (multi-store), in location order."""
+        ids = []
+        for loc in self.active_locations:
+            store = loc['metadata'].get('store')
+            if store and store not in ids:
+                ids.append(store)
+        return ids
 
     # -- state machine -------------------------------------------------
 

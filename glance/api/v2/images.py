@@ -4,6 +4,7 @@ import urllib.parse
 import uuid
 
 from oslo_config import cfg
+from oslo_log import log as logging
 
 from glance.api.v2 import json_patch
 from glance.api.v2 import list_params
@@ -12,8 +13,14 @@ from glance.common import exception
 from glance.common import wsgi
 from glance.domain import image as domain
 from glance import gateway
+from glance.store import backends
 
 CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+# Bookkeeping of the service that nobody needs to see.
+HIDDEN_PROPERTIES = frozenset(('os_glance_stage_host', 'os_glance_hash_op_host',
+                               'os_glance_upload_host'))
 
 # What a user may not send in POST /v2/images: read-only attributes are
 # refused, except these two, which the reference silently drops.
@@ -59,9 +66,10 @@ def image_view(image):
         'schema': '/v2/schemas/image',
     }
     for name, value in image.extra_properties.items():
-        if name not in view and not name.startswith(('os_glance_stage_host',
-                                                     'os_glance_hash_op')):
+        if name not in view and name not in HIDDEN_PROPERTIES:
             view[name] = value
+    if backends.multistore():
+        view['stores'] = ','.join(image.stores)
     active = [loc for loc in image.locations if loc['status'] == 'active']
     if CONF.show_image_direct_url and active:
         view['direct_url'] = active[0]['url']
@@ -72,9 +80,12 @@ def image_view(image):
     return view
 
 
-def import_methods_header():
-    return {'OpenStack-image-import-methods':
-            ','.join(CONF.enabled_import_methods)}
+def create_headers():
+    headers = {'OpenStack-image-import-methods':
+               ','.join(CONF.enabled_import_methods)}
+    if backends.multistore():
+        headers['OpenStack-image-store-ids'] = ','.join(backends.store_ids())
+    return headers
 
 
 def _check_writable_name(name, creating):
@@ -128,13 +139,14 @@ def create(request):
             and not context.is_admin:
         raise exception.Forbidden('You are not permitted to create images '
                                   'owned by another project.')
+    owner = base.pop('owner', context.owner)
     image = gateway.get().image_factory.new_image(
-        owner=context.owner, image_id=image_id, extra_properties=values,
+        owner=owner, image_id=image_id, extra_properties=values,
         tags=set(tags), **base)
     _check_quotas(image)
     image_repo(request).add(image)
     headers = {'Location': request.host_url + '/v2/images/%s' % image.id}
-    headers.update(import_methods_header())
+    headers.update(create_headers())
     return wsgi.json_response(image_view(image), status=201,
                               headers=headers)
 
@@ -232,8 +244,6 @@ def update(request, image_id):
     context = context_of(request)
     repo = image_repo(request)
     image = repo.get(_checked_id(image_id), rule='modify_image')
-    if image.status == 'deleted':
-        raise exception.ImageNotFound(image_id)
     old_visibility = image.visibility
     for change in changes:
         _apply_change(context, image, change)
@@ -248,6 +258,14 @@ def delete(request, image_id):
     image = repo.get(_checked_id(image_id), rule='delete_image')
     image.delete(delayed=CONF.delayed_delete)
     repo.remove(image)
+    if image.status == 'deleted':
+        for location in image.locations:
+            try:
+                backends.delete(location['url'],
+                                location['metadata'].get('store'))
+            except Exception:
+                LOG.exception('Could not delete the data of image %s at %s',
+                              image.id, location['url'])
     return wsgi.no_content()
 
 
