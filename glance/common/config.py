@@ -182,7 +182,11 @@ def register_opts(conf=CONF):
 
 def list_opts():
     """Options for oslo-config-generator (namespace glance.api)."""
-    return [(group, list(opts)) for group, opts in _group_opts()]
+    from glance.cmd import scrubber
+    from glance.store import backends
+    opts = [(group, list(opts)) for group, opts in _group_opts()]
+    opts[0][1].extend(backends.store_opts + scrubber.scrubber_opts)
+    return opts
 
 
 def set_config_defaults():
@@ -237,5 +241,9 @@ def config_dir(conf=CONF):
     if files:
         return os.path.dirname(os.path.abspath(files[-1]))
     if conf.config_dir:
-        return conf.config_dir
+        # --config-dir may be repeated: oslo.config gives a list.
+        dirs = conf.config_dir
+        if isinstance(dirs, (list, tuple)):
+            dirs = dirs[-1]
+        return os.path.abspath(os.path.expanduser(dirs))
     return None

@@ -13,8 +13,10 @@ import sqlalchemy as sa
 
 from glance.common import exception
 from glance.db import engine
+from glance.db import members as db_members
 from glance.db import models
 from glance.domain import image as domain
+from glance.domain import member as domain_member
 
 images = models.images
 props = models.image_properties
@@ -269,6 +271,10 @@ def save(context, image):
     added_tags, removed_tags = image.tag_changes()
     with engine.writer(context) as session:
         _guarded_update(session, image, values)
+        if image.visibility == 'private':
+            domain_member.check_visibility_change(
+                image.id, image.visibility,
+                db_members.count(session, image.id))
         stale = list(changed) + removed
         if stale:
             session.execute(props.delete().where(
@@ -374,5 +380,30 @@ class ImageRepo:
     def save(self, image):
         return save(self.context, image)
 
+    def member_status(self, image_id):
+        """The caller's project's membership status in the image."""
+        return db_members.status_of(image_id, self.context.project_id)
+
     def remove(self, image):
         return remove(self.context, image)
+
+
+def pending_delete(before, limit=100):
+    """Images waiting for the scrubber, deleted before the given time."""
+    with engine.reader() as session:
+        rows = session.execute(
+            sa.select(images).where(images.c.status == 'pending_delete',
+                                    images.c.deleted_at <= before)
+            .order_by(images.c.deleted_at).limit(limit)).all()
+        return _load_children(session, rows)
+
+
+@engine.retry_on_busy
+def finish_scrub(image_id):
+    """pending_delete -> deleted; False if someone else finished it."""
+    with engine.writer() as session:
+        result = session.execute(
+            images.update().where(images.c.id == image_id,
+                                  images.c.status == 'pending_delete')
+            .values(status='deleted', updated_at=domain.utcnow()))
+        return result.rowcount == 1

@@ -54,13 +54,11 @@ def setup(conf=CONF):
         multi_backend.register_store_opts(conf,
                                           reserved_stores=RESERVED_STORES)
         for name, sub in ((STAGING_STORE, 'staging'), (TASKS_STORE, 'tasks')):
-            conf.set_default('filesystem_store_datadir',
-                             os.path.join(state, sub), group=name)
+            _default_datadir(conf, name, os.path.join(state, sub))
         for name, kind in user_store_types().items():
             if kind == 'file':
-                conf.set_default('filesystem_store_datadir',
-                                 os.path.join(state, 'images', name),
-                                 group=name)
+                _default_datadir(conf, name,
+                                 os.path.join(state, 'images', name))
         _make_file_dirs(conf)
         multi_backend.create_multi_stores(conf,
                                           reserved_stores=RESERVED_STORES)
@@ -73,6 +71,19 @@ def setup(conf=CONF):
         _make_file_dirs(conf)
         glance_store.create_stores(conf)
         glance_store.verify_default_store()
+
+
+def _default_datadir(conf, group, path):
+    """Give a file store its own directory under state_path, unless set.
+
+    glance_store resets the defaults of each store's section (to fall back
+    on [backend_defaults]), and two file stores sharing one directory would
+    overwrite each other's files, so an unset directory gets an override.
+    """
+    where = conf.get_location('filesystem_store_datadir', group)
+    if where is None or where.location in (cfg.Locations.opt_default,
+                                           cfg.Locations.set_default):
+        conf.set_override('filesystem_store_datadir', path, group=group)
 
 
 def _make_file_dirs(conf):
@@ -90,13 +101,15 @@ def _make_file_dirs(conf):
 
 
 def all_store_types():
-    types = dict(CONF.enabled_backends or {})
+    types = user_store_types()
     types.update(RESERVED_STORES)
     return types
 
 
 def user_store_types():
-    return dict(CONF.enabled_backends or {})
+    # glance_store adds its reserved stores to enabled_backends itself.
+    return {name: kind for name, kind in (CONF.enabled_backends or {}).items()
+            if name not in RESERVED_STORES}
 
 
 def store_ids():
@@ -210,10 +223,9 @@ def describe(detail=False):
 
 
 def _properties(store_id):
-    kind = user_store_types()[store_id]
-    group = CONF[store_id]
-    if kind == 'file':
-        return {'data_dir': group.filesystem_store_datadir,
-                'chunk_size': group.filesystem_store_chunk_size,
-                'thin_provisioning': group.filesystem_thin_provisioning}
-    return {}
+    if user_store_types()[store_id] != 'file':
+        return {}
+    driver = get_store(store_id)
+    return {'data_dir': getattr(driver, 'datadir', None),
+            'chunk_size': getattr(driver, 'chunk_size', None),
+            'thin_provisioning': getattr(driver, 'thin_provisioning', False)}
