@@ -38,7 +38,8 @@ def extra_routes():
                         'glance.api.v2.image_import',
                         'glance.api.v2.image_members',
                         'glance.api.v2.tasks',
-                        'glance.api.v2.stores'):
+                        'glance.api.v2.stores',
+                        'glance.api.v2.locations'):
         try:
             module = __import__(module_name, fromlist=['ROUTES'])
         except ImportError as e:

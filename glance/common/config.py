@@ -134,6 +134,13 @@ api_opts = [
     cfg.IntOpt('scrub_time', default=0, min=0,
                help=_('Seconds a pending_delete image waits before the '
                       'scrubber removes its data.')),
+    cfg.BoolOpt('do_secure_hash', default=True,
+                help=_('Compute the hashes of an image added through the '
+                       'location API without validation data, in the '
+                       'background, from its data.')),
+    cfg.IntOpt('http_retries', default=3, min=0,
+               help=_("Attempts at reading an added location's data for "
+                      'background hashing.')),
     cfg.IntOpt('task_pool_threads', default=16, min=1,
                help=_('Threads that run import tasks in each API '
                       'worker.')),

@@ -407,3 +407,13 @@ def finish_scrub(image_id):
                                   images.c.status == 'pending_delete')
             .values(status='deleted', updated_at=domain.utcnow()))
         return result.rowcount == 1
+
+
+@engine.retry_on_busy
+def set_hashes(image_id, checksum, algorithm, value):
+    """Record hashes computed after the fact, unless some are set."""
+    with engine.writer() as session:
+        session.execute(images.update().where(
+            images.c.id == image_id, images.c.os_hash_value.is_(None))
+            .values(checksum=checksum, os_hash_algo=algorithm,
+                    os_hash_value=value))

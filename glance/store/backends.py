@@ -13,7 +13,6 @@ import urllib.parse
 
 import glance_store
 from glance_store import exceptions as store_exc
-from glance_store import location as store_location
 from glance_store import multi_backend
 from oslo_config import cfg
 
@@ -184,17 +183,22 @@ def read(url, store_id=None, offset=0, length=None):
         raise exception.NotFound('Image data not found in store.')
 
 
+def size_of(url, store_id=None):
+    """Size in bytes of the data at a location, as its store reports it."""
+    if multistore():
+        return multi_backend.get_size_from_uri_and_backend(url, store_id)
+    return glance_store.get_size_from_backend(url)
+
+
 def delete(url, store_id=None):
     """Delete data at a location; gone already counts as deleted."""
-    path = file_path(url)
     try:
         if multistore():
             multi_backend.delete(url, store_id)
-        elif path is not None or store_location.get_location_from_uri(url):
+        else:
             glance_store.delete_from_backend(url)
-    except store_exc.NotFound:
-        pass
-    except store_exc.StoreDeleteNotSupported:
+    except (store_exc.NotFound, store_exc.StoreDeleteNotSupported,
+            store_exc.UnknownScheme):
         pass
 
 

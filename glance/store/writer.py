@@ -11,10 +11,11 @@ driver would have produced, and glance_store reads and deletes it as usual.
 Other drivers (swift, s3, rbd, ...) are written through glance_store.
 """
 
-import concurrent.futures
 import dataclasses
 import hashlib
 import os
+import queue
+import threading
 import uuid
 
 from glance_store import exceptions as store_exc
@@ -29,17 +30,9 @@ from glance.store import backends
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
-# Two threads per upload: one per hash.
-_HASH_POOL = None
-
-
-def _pool():
-    global _HASH_POOL
-    if _HASH_POOL is None:
-        _HASH_POOL = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max(2, 2 * CONF.threads),
-            thread_name_prefix='glance-hash')
-    return _HASH_POOL
+# Chunks a hash thread may lag behind the writer: bounds memory to
+# BACKLOG * data_chunk_size per hash while letting the threads even out.
+BACKLOG = 4
 
 
 @dataclasses.dataclass
@@ -53,30 +46,53 @@ class Written:
     store_id: str = None
 
 
+class _HashThread(threading.Thread):
+    def __init__(self, hasher):
+        super().__init__(daemon=True, name='glance-hash')
+        self.hasher = hasher
+        self.chunks = queue.Queue(maxsize=BACKLOG)
+        self.error = None
+        self.start()
+
+    def run(self):
+        update = self.hasher.update
+        while True:
+            chunk = self.chunks.get()
+            if chunk is None:
+                return
+            try:
+                update(chunk)
+            except Exception as e:  # pragma: no cover - hashlib does not
+                self.error = e
+
+
 class Hashes:
-    """MD5 and the multihash of a stream, computed beside the I/O."""
+    """MD5 and the multihash of a stream, each computed in its own thread
+    beside the I/O (hashlib releases the GIL while it hashes)."""
 
     def __init__(self, algorithm=None):
         self.algorithm = algorithm or CONF.hashing_algorithm
-        self.md5 = hashlib.md5(usedforsecurity=False)
-        self.multihash = hashlib.new(self.algorithm)
-        self._pending = ()
+        self._threads = (
+            _HashThread(hashlib.md5(usedforsecurity=False)),
+            _HashThread(hashlib.new(self.algorithm)))
 
     def update(self, chunk):
-        # Chunk N+1 may only be hashed after chunk N.
-        self.wait()
-        pool = _pool()
-        self._pending = (pool.submit(self.md5.update, chunk),
-                         pool.submit(self.multihash.update, chunk))
+        for thread in self._threads:
+            thread.chunks.put(chunk)
 
-    def wait(self):
-        for future in self._pending:
-            future.result()
-        self._pending = ()
+    def close(self):
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.chunks.put(None)
+                thread.join()
 
     def hexdigests(self):
-        self.wait()
-        return self.md5.hexdigest(), self.multihash.hexdigest()
+        self.close()
+        for thread in self._threads:
+            if thread.error is not None:
+                raise thread.error
+        md5, multihash = self._threads
+        return md5.hasher.hexdigest(), multihash.hasher.hexdigest()
 
 
 def _file_datadir(driver, size):
@@ -108,6 +124,7 @@ def _write_file(driver, image_id, chunks, size, store_id):
             raise exception.LimitExceeded('The store is full.')
         raise
     except BaseException:
+        hashes.close()
         _unlink(partial)
         raise
     metadata = {'store': store_id} if store_id else {}

@@ -87,10 +87,26 @@ def _open(request, location, start, length):
     path = backends.file_path(location['url'])
     if path is not None:
         return _file_body(request, path, start, length)
+    # Not every store reads at an offset (http does not): read from the
+    # start and cut the range out here.
     data, _size = backends.read(location['url'],
-                                location['metadata'].get('store'),
-                                offset=start, length=length)
-    return data
+                                location['metadata'].get('store'))
+    return _slice(data, start, length)
+
+
+def _slice(chunks, start, length):
+    position = 0
+    for chunk in chunks:
+        end = position + len(chunk)
+        if end > start:
+            piece = chunk[max(start - position, 0):]
+            if len(piece) >= length:
+                yield piece[:length]
+                return
+            length -= len(piece)
+            yield piece
+            start = end
+        position = end
 
 
 def download(request, image_id):
