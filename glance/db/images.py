@@ -109,6 +109,26 @@ def _tag_filter(tag):
                              tags_t.c.value == tag)
 
 
+# Statements of the hot read paths, built once: constructing them costs
+# more than running them.
+_IDS = sa.bindparam('ids', expanding=True)
+_PROPS_OF = sa.select(props.c.image_id, props.c.name, props.c.value).where(
+    props.c.image_id.in_(_IDS))
+_TAGS_OF = sa.select(tags_t.c.image_id, tags_t.c.value).where(
+    tags_t.c.image_id.in_(_IDS))
+_LOCATIONS_OF = sa.select(locations).where(
+    locations.c.image_id.in_(_IDS)).order_by(
+    locations.c.image_id, locations.c.position, locations.c.id)
+_LIVE_BY_ID = sa.select(images).where(images.c.id == sa.bindparam('id'),
+                                      images.c.deleted == sa.false())
+_VISIBLE_BY_ID = _LIVE_BY_ID.where(sa.or_(
+    images.c.owner == sa.bindparam('project'),
+    images.c.visibility.in_(('public', 'community')),
+    sa.and_(images.c.visibility == 'shared',
+            sa.exists().where(members.c.image_id == images.c.id,
+                              members.c.member == sa.bindparam('project')))))
+
+
 def _load_children(session, rows):
     """Build domain images for rows, with three more statements."""
     if not rows:
@@ -117,25 +137,20 @@ def _load_children(session, rows):
     extra = {image_id: {} for image_id in ids}
     tag_sets = {image_id: set() for image_id in ids}
     locs = {image_id: [] for image_id in ids}
-    for image_id, name, value in session.execute(
-            sa.select(props.c.image_id, props.c.name, props.c.value)
-            .where(props.c.image_id.in_(ids))):
+    params = {'ids': ids}
+    for image_id, name, value in session.execute(_PROPS_OF, params):
         extra[image_id][name] = value
-    for image_id, value in session.execute(
-            sa.select(tags_t.c.image_id, tags_t.c.value)
-            .where(tags_t.c.image_id.in_(ids))):
+    for image_id, value in session.execute(_TAGS_OF, params):
         tag_sets[image_id].add(value)
-    for row in session.execute(
-            sa.select(locations).where(locations.c.image_id.in_(ids))
-            .order_by(locations.c.image_id, locations.c.position,
-                      locations.c.id)):
+    for row in session.execute(_LOCATIONS_OF, params):
         locs[row.image_id].append({
             'id': row.id, 'url': row.url,
             'metadata': json.loads(row.meta_data or '{}'),
             'status': row.status})
+    names = domain.BASE_ATTRIBUTES
     result = []
     for row in rows:
-        values = {name: getattr(row, name) for name in domain.BASE_ATTRIBUTES}
+        values = dict(zip(names, (getattr(row, name) for name in names)))
         values['extra_properties'] = extra[row.id]
         values['tags'] = tag_sets[row.id]
         values['locations'] = locs[row.id]
@@ -144,10 +159,10 @@ def _load_children(session, rows):
 
 
 def _fetch_row(session, context, image_id):
-    query = sa.select(images).where(images.c.id == image_id,
-                                    images.c.deleted == sa.false(),
-                                    _can_see_clause(context))
-    return session.execute(query).first()
+    if context.is_admin:
+        return session.execute(_LIVE_BY_ID, {'id': image_id}).first()
+    return session.execute(_VISIBLE_BY_ID, {
+        'id': image_id, 'project': context.project_id}).first()
 
 
 def get(context, image_id):

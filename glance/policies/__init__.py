@@ -5,6 +5,7 @@ rule's operations); the policy proxy in glance.api.policy checks it.
 """
 
 import itertools
+import time
 
 from oslo_config import cfg
 from oslo_policy import policy
@@ -12,14 +13,34 @@ from oslo_policy import policy
 from glance.policies import base
 from glance.policies import image
 from glance.policies import member
+from glance.policies import metadef
 from glance.policies import task
 
 _ENFORCER = None
+# How often, at most, the policy file is looked for and checked for edits.
+RELOAD_SECONDS = 1.0
+
+
+class Enforcer(policy.Enforcer):
+    """oslo.policy's enforcer, looking at the policy file at most once a
+    second instead of on every check (a path search and a stat each time,
+    more than the checks themselves cost)."""
+
+    _checked_at = None
+
+    def load_rules(self, force_reload=False):
+        now = time.monotonic()
+        if (not force_reload and self.rules and self._checked_at is not None
+                and now - self._checked_at < RELOAD_SECONDS):
+            return
+        self._checked_at = now
+        super().load_rules(force_reload)
 
 
 def list_rules():
     return list(itertools.chain(base.list_rules(), image.list_rules(),
-                                member.list_rules(), task.list_rules()))
+                                member.list_rules(), task.list_rules(),
+                                metadef.list_rules()))
 
 
 def get_enforcer(conf=None):
@@ -27,7 +48,7 @@ def get_enforcer(conf=None):
     global _ENFORCER
     if _ENFORCER is None:
         conf = conf or cfg.CONF
-        _ENFORCER = policy.Enforcer(conf, use_conf=True)
+        _ENFORCER = Enforcer(conf, use_conf=True)
         _ENFORCER.register_defaults(list_rules())
     return _ENFORCER
 
