@@ -8,6 +8,7 @@ may do to an image is the controller's and the domain's business.
 """
 
 import collections
+import re
 
 from glance.common import exception
 
@@ -19,6 +20,8 @@ OPERATIONS = ('add', 'remove', 'replace')
 
 Change = collections.namedtuple('Change', 'op path value')
 NO_VALUE = object()
+# A "~" is only allowed as part of "~0" or "~1".
+_BAD_ESCAPE = re.compile(r'~(?![01])')
 
 
 def decode_pointer(pointer):
@@ -31,7 +34,7 @@ def decode_pointer(pointer):
     parts = pointer[1:].split('/')
     decoded = []
     for part in parts:
-        if '~' in part.replace('~0', '').replace('~1', ''):
+        if _BAD_ESCAPE.search(part):
             raise exception.BadRequest('Pointer `%s` contains "~" not part '
                                        'of a recognized escape sequence.'
                                        % pointer)

@@ -21,8 +21,12 @@ TIME_OPERATORS = ('gt', 'gte', 'lt', 'lte', 'eq', 'neq')
 IN_COLUMNS = ('id', 'name', 'status', 'container_format', 'disk_format')
 EXACT_COLUMNS = IN_COLUMNS + ('owner', 'checksum', 'os_hash_value')
 BOOLEAN_COLUMNS = ('protected', 'os_hidden')
+# Integer columns: exact filters, and <column>_min / <column>_max ranges.
+INT_COLUMNS = ('size', 'virtual_size', 'min_disk', 'min_ram')
+RANGE_PARAMS = {column + suffix: (column, op) for column in INT_COLUMNS
+                for suffix, op in (('_min', 'gte'), ('_max', 'lte'))}
 NOT_FILTERS = ('limit', 'marker', 'sort', 'sort_key', 'sort_dir',
-               'visibility', 'member_status', 'tag', 'size_min', 'size_max')
+               'visibility', 'member_status', 'tag') + tuple(RANGE_PARAMS)
 
 
 @dataclasses.dataclass
@@ -170,11 +174,10 @@ def parse(params, limit_default=25, limit_max=1000):
         query.member_status = member_status
 
     os_hidden = False
-    for name in ('size_min', 'size_max'):
+    for name, (column, op) in RANGE_PARAMS.items():
         value = _one(params, name)
         if value is not None:
-            op = 'gte' if name == 'size_min' else 'lte'
-            query.filters.append(('size', op, parse_int(name, value)))
+            query.filters.append((column, op, parse_int(name, value)))
 
     query.tags = [tag for tag in params.getall('tag')]
 
@@ -191,6 +194,8 @@ def parse(params, limit_default=25, limit_max=1000):
             query.filters.append(parse_time_filter(name, value))
         elif name in EXACT_COLUMNS:
             query.filters.append(_column_filter(name, value))
+        elif name in INT_COLUMNS:
+            query.filters.append((name, 'eq', parse_int(name, value)))
         else:
             query.properties[name] = value
     query.filters.append(('os_hidden', 'eq', os_hidden))
