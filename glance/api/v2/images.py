@@ -7,6 +7,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.api.v2 import json_patch
+from glance.api.v2 import legacy_locations
 from glance.api.v2 import list_params
 from glance.api.v2 import schemas
 from glance.common import exception
@@ -127,7 +128,9 @@ def create(request):
     for name, value in body.items():
         if name in IGNORED_ON_CREATE:
             continue
-        _check_writable_name(name, creating=True)
+        if name != 'id':
+            # A caller may choose the id (validated by the schema).
+            _check_writable_name(name, creating=True)
         _check_property_key(name)
         values[name] = value
     schemas.validate_image(values)
@@ -195,17 +198,20 @@ def show(request, image_id):
                                               'get_image')))
 
 
-def _apply_change(context, image, change):
+def _apply_change(context, image, change, draft4=False):
     name = change.path[0]
     if name == 'locations':
-        raise exception.Forbidden('Locations cannot be changed through '
-                                  'PATCH unless show_multiple_locations '
-                                  'is enabled.')
+        return legacy_locations.apply(context, image, change)
     _check_writable_name(name, creating=False)
     if len(change.path) != 1:
         raise exception.BadRequest('Invalid JSON pointer for this resource: '
                                    "'/%s'" % '/'.join(change.path))
     _check_property_key(name)
+    if draft4 and change.op == 'add' and (
+            name in domain.USER_BASE or name == 'tags' or
+            name in image.extra_properties):
+        # Under the v2.0 (draft 4) media type "add" does not overwrite.
+        raise exception.Conflict('Property %s already present.' % name)
     if name in domain.USER_BASE or name == 'tags':
         if change.op == 'remove':
             raise exception.Forbidden('Properties %s must not be removed.'
@@ -246,7 +252,8 @@ def update(request, image_id):
     image = repo.get(_checked_id(image_id), rule='modify_image')
     old_visibility = image.visibility
     for change in changes:
-        _apply_change(context, image, change)
+        _apply_change(context, image, change,
+                      draft4=media_type == json_patch.MEDIA_TYPE_20)
     _check_quotas(image)
     repo.save(image, visibility_changed=image.visibility != old_visibility)
     return wsgi.json_response(image_view(image))
