@@ -7,6 +7,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from paste import deploy
 
+from glance.api import property_protections
 from glance.common import config
 from glance.db import engine as db_engine
 from glance.db import migration
@@ -67,6 +68,8 @@ def build():
     prepare_database()
     backends.setup(CONF)
     upload.storage_quota()
+    # A missing or malformed protections file stops the start here.
+    property_protections.load(CONF)
     return load_app()
 
 

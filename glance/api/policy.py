@@ -1,40 +1,78 @@
 """The policy proxy: one oslo.policy rule checked per API operation.
 
 The controllers name the rule of the operation they carry out when they
-ask for the image; the check happens once, here, with the image as the
-target. An image the caller may not see was already refused (404) by the
-data layer, so a refusal here of anything but showing it is 403.
+ask for the image (or the membership); the check happens once, here,
+with the image as the target:
+
+    {'project_id': owner, 'owner': owner, 'visibility': ..., 'image_id':
+     ..., 'member_id': <a member project, see below>}
+
+``member_id`` is the caller's project when that project is a member of
+the image (image rules, get_members), or the member named in the URL
+(get_member, modify_member, delete_member, add_member).
+
+What the caller may not see answers 404, never 403: an image (or a
+membership) outside the caller's reach was already refused by the data
+layer, and a refusal of a rule that reads (get_image, get_member,
+get_members, get_image_tasks) is 404 too. Any other refusal, of an image
+the caller can see, is 403.
+
+Creating or editing an image with visibility public or community also
+needs publicize_image or communitize_image; these are the only second
+checks, and they guard the visibility value, not the operation.
 """
+
+from oslo_log import log as logging
+from oslo_policy import policy as oslo_policy
 
 from glance.common import exception
 from glance import policies
 
+LOG = logging.getLogger(__name__)
 
-def image_target(image):
+# Rules that read: refusing one means "you cannot see this".
+HIDING_RULES = frozenset(('get_image', 'get_member', 'get_members',
+                          'get_image_tasks'))
+
+VISIBILITY_RULES = {'public': 'publicize_image',
+                    'community': 'communitize_image'}
+
+
+def image_target(image, member_id=None):
     return {
         'project_id': image.owner,
         'owner': image.owner,
         'visibility': image.visibility,
-        # A shared image the caller can load is shared with the caller's
-        # project (the data layer checked membership).
-        'member_id': None,
+        'image_id': image.id,
+        'member_id': member_id,
     }
 
 
 class Enforcer:
+    """The caller's context bound to the service's oslo.policy enforcer."""
+
     def __init__(self, context):
         self.context = context
         self.enforcer = policies.get_enforcer()
 
     def check(self, rule, target):
-        return self.enforcer.enforce(rule, target, self.context)
+        try:
+            return self.enforcer.enforce(rule, target, self.context)
+        except oslo_policy.InvalidScope:
+            return False
 
-    def enforce(self, rule, target, not_visible=False):
-        if not self.check(rule, target):
-            if not_visible:
-                raise exception.NotFound()
-            raise exception.Forbidden("Policy doesn't allow %s to be "
-                                      "performed." % rule)
+    def enforce(self, rule, target):
+        if self.check(rule, target):
+            return
+        LOG.debug('Policy %s refused for project %s, roles %s', rule,
+                  self.context.project_id, self.context.roles)
+        if rule in ('get_member', 'get_members'):
+            raise exception.NotFound('No members found for image %s.'
+                                     % target.get('image_id'))
+        if rule in HIDING_RULES:
+            raise exception.ImageNotFound(target.get('image_id'))
+        raise exception.Forbidden("Policy doesn't allow %s to be "
+                                  "performed." % rule)
 
 
 class ImageRepoProxy:
@@ -45,29 +83,51 @@ class ImageRepoProxy:
         self.context = context
         self.policy = Enforcer(context)
 
-    def _member_target(self, image):
-        target = image_target(image)
-        if image.owner != self.context.project_id:
-            target['member_id'] = self.context.project_id
-        return target
+    def _caller_membership(self, image):
+        """The caller's project if it is a member of the image."""
+        project = self.context.project_id
+        if project is None or image.owner == project:
+            return None
+        if self.repo.member_status(image.id) is None:
+            return None
+        return project
+
+    def target(self, image):
+        return image_target(image, self._caller_membership(image))
 
     def get(self, image_id, rule='get_image'):
+        """The image, if the caller may carry out the operation of rule."""
         image = self.repo.get(image_id)
-        self.policy.enforce(rule, self._member_target(image),
-                            not_visible=(rule == 'get_image'))
+        self.policy.enforce(rule, self.target(image))
         return image
 
     def list(self, **kwargs):
-        self.policy.enforce('get_images',
-                            {'project_id': self.context.project_id,
-                             'owner': self.context.project_id})
-        return self.repo.list(**kwargs)
+        project = self.context.project_id
+        self.policy.enforce('get_images', {'project_id': project,
+                                           'owner': project})
+        images = self.repo.list(**kwargs)
+        # Each listed image must also pass get_image. The data layer lists
+        # a shared image that the caller does not own only to its members,
+        # so the target needs no look-up; decisions are cached per target.
+        decisions = {}
+        shown = []
+        for image in images:
+            member = None
+            if image.visibility == 'shared' and image.owner != project \
+                    and not self.context.is_admin:
+                member = project
+            key = (image.owner, image.visibility, member)
+            if key not in decisions:
+                decisions[key] = self.policy.check(
+                    'get_image', image_target(image, member))
+            if decisions[key]:
+                shown.append(image)
+        return shown
 
     def _check_visibility(self, image):
-        if image.visibility == 'public':
-            self.policy.enforce('publicize_image', image_target(image))
-        elif image.visibility == 'community':
-            self.policy.enforce('communitize_image', image_target(image))
+        rule = VISIBILITY_RULES.get(image.visibility)
+        if rule:
+            self.policy.enforce(rule, image_target(image))
 
     def add(self, image):
         self.policy.enforce('add_image', image_target(image))
@@ -84,3 +144,43 @@ class ImageRepoProxy:
 
     def __getattr__(self, name):
         return getattr(self.repo, name)
+
+
+class MemberRepoProxy:
+    """Wraps the member repository of one image."""
+
+    def __init__(self, repo, context):
+        self.repo = repo
+        self.image = repo.image
+        self.context = context
+        self.policy = Enforcer(context)
+
+    def _target(self, member_id):
+        return image_target(self.image, member_id)
+
+    def list(self):
+        members = self.repo.list()
+        project = self.context.project_id
+        is_member = any(m.member_id == project for m in members)
+        self.policy.enforce('get_members',
+                            self._target(project if is_member else None))
+        return members
+
+    def get(self, member_id):
+        member = self.repo.get(member_id)
+        self.policy.enforce('get_member', self._target(member_id))
+        return member
+
+    def add(self, member_id):
+        self.policy.enforce('add_member', self._target(member_id))
+        return self.repo.add(member_id)
+
+    def update_status(self, member_id, status):
+        member = self.repo.get(member_id)
+        self.policy.enforce('modify_member', self._target(member_id))
+        return self.repo.update_status(member, status)
+
+    def remove(self, member_id):
+        member = self.repo.get(member_id)
+        self.policy.enforce('delete_member', self._target(member_id))
+        self.repo.remove(member)

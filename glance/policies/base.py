@@ -1,4 +1,10 @@
-"""Rules the resource rules are built from."""
+"""Rules the resource rules are built from.
+
+The defaults are the secure-RBAC ones of the reference service: project
+scope, the reader / member / admin roles (reader implied by member,
+member by admin in Keystone), and service_api for calls made by other
+services.
+"""
 
 from oslo_policy import policy
 
@@ -9,7 +15,8 @@ SERVICE = 'rule:service_api'
 ADMIN_OR_PROJECT_MEMBER = '%s or (%s)' % (ADMIN, PROJECT_MEMBER)
 ADMIN_OR_PROJECT_READER = '%s or (%s)' % (ADMIN, PROJECT_READER)
 # An image the caller's project owns, is a member of, or that is not
-# private.
+# private. (The data layer already hides shared images from projects that
+# are not members, so 'shared' here means "shared with the caller".)
 IMAGE_REACHABLE = ("(project_id:%(project_id)s or "
                    "project_id:%(member_id)s or "
                    "'community':%(visibility)s or "
@@ -23,7 +30,9 @@ rules = [
                        description='Rule for actions no other rule '
                                    'names.'),
     policy.RuleDefault('service_api', 'role:service or role:admin',
-                       description='Calls made by other services.'),
+                       description='Calls made by other services (the '
+                                   'admin role will be dropped from this '
+                                   'default in a later release).'),
 ]
 
 

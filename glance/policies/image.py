@@ -4,15 +4,16 @@ from glance.policies import base
 
 _rule = base.rule
 _IMG = '/v2/images/{image_id}'
+_PM_OWNER = '%s and project_id:%%(owner)s' % base.PROJECT_MEMBER
+_GET_IMAGE = '%s or (role:reader and %s)' % (base.ADMIN, base.IMAGE_REACHABLE)
+_DOWNLOAD = '%s or (role:member and %s)' % (base.ADMIN, base.IMAGE_REACHABLE)
 
 rules = [
-    _rule('add_image',
-          '%s or (%s and project_id:%%(owner)s)' % (base.ADMIN,
-                                                     base.PROJECT_MEMBER),
+    _rule('add_image', '%s or (%s)' % (base.ADMIN, _PM_OWNER),
           'Create an image.', [('POST', '/v2/images')]),
-    _rule('get_image',
-          '%s or (role:reader and %s)' % (base.ADMIN, base.IMAGE_REACHABLE),
-          'Show an image.', [('GET', _IMG)]),
+    _rule('get_image', _GET_IMAGE,
+          'Show an image. Also filters each image of a list.',
+          [('GET', _IMG), ('GET', '/v2/images')]),
     _rule('get_images', base.ADMIN_OR_PROJECT_READER,
           'List images.', [('GET', '/v2/images')]),
     _rule('modify_image', base.ADMIN_OR_PROJECT_MEMBER,
@@ -30,9 +31,13 @@ rules = [
     _rule('upload_image', base.ADMIN_OR_PROJECT_MEMBER,
           'Upload or stage image data.',
           [('PUT', _IMG + '/file'), ('PUT', _IMG + '/stage')]),
-    _rule('download_image',
-          '%s or (role:member and %s)' % (base.ADMIN, base.IMAGE_REACHABLE),
-          'Download image data.', [('GET', _IMG + '/file')]),
+    _rule('download_image', _DOWNLOAD,
+          'Download image data (a reader cannot).',
+          [('GET', _IMG + '/file')]),
+    _rule('download_from_store', _DOWNLOAD,
+          'Download image data from stores of the caller\'s preference '
+          '(?prefer=).',
+          [('GET', _IMG + '/file')]),
     _rule('deactivate', base.ADMIN_OR_PROJECT_MEMBER,
           'Deactivate an image.',
           [('POST', _IMG + '/actions/deactivate')]),
@@ -40,27 +45,29 @@ rules = [
           'Reactivate an image.',
           [('POST', _IMG + '/actions/reactivate')]),
     _rule('import_image', base.ADMIN_OR_PROJECT_MEMBER,
-          'Import data into an image.', [('POST', _IMG + '/import')]),
+          'Import data into an image (glance-direct, web-download, '
+          'glance-download).', [('POST', _IMG + '/import')]),
     _rule('copy_image', base.ADMIN,
           'Copy an active image to more stores (copy-image import).',
           [('POST', _IMG + '/import')]),
     _rule('get_image_location', base.ADMIN_OR_PROJECT_READER,
-          'See the locations of an image.', [('GET', _IMG)]),
+          'See the locations of an image (show_multiple_locations).',
+          [('GET', _IMG)]),
     _rule('set_image_location', base.ADMIN_OR_PROJECT_MEMBER,
-          'Set the locations of an image.', [('PATCH', _IMG)]),
+          'Set the locations of an image (show_multiple_locations).',
+          [('PATCH', _IMG)]),
     _rule('delete_image_location', base.ADMIN,
           'Remove a location of an image.',
           [('PATCH', _IMG), ('DELETE', '/v2/stores/{store_id}/{image_id}')]),
-    _rule('add_image_location',
-          '%s or (%s and project_id:%%(owner)s)' % (base.SERVICE,
-                                                     base.PROJECT_MEMBER),
+    _rule('add_image_location', '%s or (%s)' % (base.SERVICE, _PM_OWNER),
           'Add a location to a queued image.',
           [('POST', _IMG + '/locations')]),
     _rule('fetch_image_location', base.SERVICE,
           'List the locations of an image.',
           [('GET', _IMG + '/locations')]),
-    _rule('get_image_tasks', base.ADMIN_OR_PROJECT_READER,
-          'List the import tasks of an image.',
+    _rule('get_image_tasks', _GET_IMAGE,
+          'List the import tasks of an image (only the caller\'s '
+          'project\'s tasks are shown).',
           [('GET', _IMG + '/tasks')]),
 ]
 

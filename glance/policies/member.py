@@ -1,4 +1,9 @@
-"""Rules for image members."""
+"""Rules for image members (sharing).
+
+The target is the image (project_id = its owner) with member_id: for
+listing, the caller's project if it is a member of the image; for one
+membership, the member of the URL.
+"""
 
 from glance.policies import base
 

@@ -1,4 +1,9 @@
-"""Rules for tasks, discovery and the cache API."""
+"""Rules for tasks, discovery and the cache API.
+
+Every /v2/tasks call is first gated by tasks_api_access (admin only by
+default); get_task, get_tasks, add_task and modify_task then default to
+rule:default.
+"""
 
 from glance.policies import base
 
@@ -9,7 +14,8 @@ rules = [
     _rule('tasks_api_access', base.ADMIN,
           'Gate for every /v2/tasks call.',
           [('GET', '/v2/tasks'), ('POST', '/v2/tasks'),
-           ('GET', '/v2/tasks/{task_id}')]),
+           ('GET', '/v2/tasks/{task_id}'),
+           ('DELETE', '/v2/tasks/{task_id}')]),
     _rule('get_task', 'rule:default', 'Show a task.',
           [('GET', '/v2/tasks/{task_id}')]),
     _rule('get_tasks', 'rule:default', 'List tasks.',
@@ -29,6 +35,15 @@ rules = [
           [('GET', '/v2/cache')]),
     _rule('cache_delete', base.ADMIN, 'Evict from the cache.',
           [('DELETE', '/v2/cache/{image_id}'), ('DELETE', '/v2/cache')]),
+    _rule('cache_clean', base.ADMIN,
+          'Remove stalled and invalid files from the cache.',
+          [('POST', '/v2/cache/clean')]),
+    _rule('cache_prune', base.ADMIN,
+          'Prune the cache down to image_cache_max_size.',
+          [('POST', '/v2/cache/prune')]),
+    _rule('list_cached_nodes', base.ADMIN,
+          'List the nodes that cache an image.',
+          [('GET', '/v2/cache/nodes/{image_id}')]),
 ]
 
 

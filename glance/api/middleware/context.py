@@ -37,6 +37,15 @@ class ContextMiddleware:
             return cls(app, trust_headers_only=keystone)
         return filter
 
+    def _authenticate_header(self):
+        """WWW-Authenticate as keystonemiddleware sends it."""
+        try:
+            uri = CONF.keystone_authtoken.www_authenticate_uri
+        except cfg.Error:
+            uri = None
+        return {'WWW-Authenticate':
+                'Keystone uri="%s"' % uri if uri else 'Keystone'}
+
     def _error(self, environ, start_response, error):
         import webob
         response = wsgi.error_response(webob.Request(environ), error)
@@ -55,7 +64,7 @@ class ContextMiddleware:
     def _build(self, environ, request_id):
         kwargs = {'request_id': request_id}
         if environ.get('HTTP_X_IDENTITY_STATUS', 'Confirmed') != 'Confirmed':
-            raise exception.Unauthorized()
+            raise exception.Unauthorized(headers=self._authenticate_header())
         if not self.keystone and not any(h in environ
                                          for h in _IDENTITY_HEADERS):
             kwargs.update(project_id=CONF.noauth.project_id,

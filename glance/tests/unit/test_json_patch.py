@@ -207,7 +207,9 @@ def test_unknown_media_type_reads_as_20():
     ('/locations/0', ('locations', '0')),
     ('/ ', (' ',)),
     ('/n\u00e4me', ('n\u00e4me',)),
-    ('/a.b:c', ('a.b:c',)),
+    # gabbi's pytest plugin takes any test id with a colon for one of its
+    # own, so this case gets an id of its own.
+    pytest.param('/a.b:c', ('a.b:c',), id='dotted-colon-name'),
 ])
 def test_pointer_decoding(pointer, expected):
     assert jp.decode_pointer(pointer) == expected
