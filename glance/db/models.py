@@ -14,6 +14,10 @@ from sqlalchemy import orm
 DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
 # Long text columns: MEDIUMTEXT on MariaDB so big JSON still fits.
 LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mysql')
+# Names compared byte for byte, as on PostgreSQL and SQLite: MariaDB's
+# default collation would make tags "a" and "A" (or "a ") one unique key.
+ExactName = sa.String(255).with_variant(
+    mysql.VARCHAR(255, charset='utf8mb4', collation='utf8mb4_bin'), 'mysql')
 
 
 class Base(orm.DeclarativeBase):
@@ -65,7 +69,7 @@ class ImageProperty(Base):
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
                          nullable=False)
-    name = sa.Column(sa.String(255), nullable=False)
+    name = sa.Column(ExactName, nullable=False)
     value = sa.Column(LongText, nullable=False)
 
     __table_args__ = (
@@ -80,7 +84,7 @@ class ImageTag(Base):
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
                          nullable=False)
-    value = sa.Column(sa.String(255), nullable=False)
+    value = sa.Column(ExactName, nullable=False)
 
     __table_args__ = (
         sa.UniqueConstraint('image_id', 'value'),

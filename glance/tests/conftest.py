@@ -51,7 +51,6 @@ def pytest_xdist_make_scheduler(config, log):
     return GroupScheduling(config, log)
 
 
-
 def _teach_gabbi_its_own_tests():
     """gabbi's pytest plugin takes every test whose id holds a colon for
     one of its YAML tests (and fails on it), so ids such as URLs in

@@ -255,9 +255,9 @@ def task_schema():
                            'informative request-id'},
             'user_id': {'type': 'string', 'description': 'User associated '
                         'with the task'},
-            'expires_at': {'type': ['null', 'string'], 'description': 'Datetime '
-                           'when this resource would be subject to '
-                           'removal'},
+            'expires_at': {'type': ['null', 'string'],
+                           'description': 'Datetime when this resource '
+                           'would be subject to removal'},
             'created_at': {'type': 'string', 'description': 'Datetime when '
                            'this resource was created'},
             'updated_at': {'type': 'string', 'description': 'Datetime when '

@@ -103,7 +103,7 @@ def upgrade():
     op.create_table('image_properties',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('image_id', sa.String(length=36), nullable=False),
-    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255).with_variant(mysql.VARCHAR(255, charset='utf8mb4', collation='utf8mb4_bin'), 'mysql'), nullable=False),
     sa.Column('value', sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mysql'), nullable=False),
     sa.ForeignKeyConstraint(['image_id'], ['images.id'], name=op.f('fk_image_properties_image_id_images')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_image_properties')),
@@ -115,7 +115,7 @@ def upgrade():
     op.create_table('image_tags',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('image_id', sa.String(length=36), nullable=False),
-    sa.Column('value', sa.String(length=255), nullable=False),
+    sa.Column('value', sa.String(length=255).with_variant(mysql.VARCHAR(255, charset='utf8mb4', collation='utf8mb4_bin'), 'mysql'), nullable=False),
     sa.ForeignKeyConstraint(['image_id'], ['images.id'], name=op.f('fk_image_tags_image_id_images')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_image_tags')),
     sa.UniqueConstraint('image_id', 'value', name=op.f('uq_image_tags_image_id_value'))
