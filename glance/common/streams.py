@@ -10,6 +10,8 @@ import time
 from glance.common import exception
 
 HEARTBEAT_SECONDS = 30
+# How long a refused upload's remaining body is read and dropped.
+DISCARD_SECONDS = 5
 
 
 def declared_size(request):
@@ -36,7 +38,14 @@ def request_chunks(request, chunk_size, limit, limit_message,
     total = 0
     last_beat = time.monotonic()
     while True:
-        chunk = stream.read(chunk_size)
+        try:
+            chunk = stream.read(chunk_size)
+        except Exception as e:
+            # The client went away mid-chunk, or sent broken chunking
+            # (gunicorn's NoMoreData, InvalidChunkSize, ...), or stalled.
+            raise exception.BadRequest('The request body could not be read '
+                                       'after %d bytes: %s'
+                                       % (total, type(e).__name__))
         if not chunk:
             break
         total += len(chunk)
@@ -60,20 +69,47 @@ def request_chunks(request, chunk_size, limit, limit_message,
                                    '%d bytes.' % (declared, total))
 
 
+def discard_rest(request, seconds=DISCARD_SECONDS):
+    """Read and drop what is left of a refused request body.
+
+    gunicorn drains at most 64 KiB of an unread body after the response
+    and otherwise closes the connection it has just answered with
+    "Connection: keep-alive", so a client reusing it (keystoneauth and
+    requests sessions do) fails on its next request. The drain is bounded
+    in time: past that the connection is closed as before.
+    """
+    stream = request.environ.get('wsgi.input')
+    if stream is None:
+        return
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            if not stream.read(65536):
+                return
+    except Exception:
+        # A broken body (client gone, bad chunking): nothing to keep.
+        return
+
+
+def _bad_range(header):
+    return exception.RangeNotSatisfiable('Invalid range header %r.'
+                                         % header)
+
+
 def parse_range(header, size):
     """(start, end inclusive) of a single byte range, or None for all.
 
-    Raises RangeNotSatisfiable when the range lies outside the data, and
-    BadRequest for several ranges or a malformed one.
+    Raises RangeNotSatisfiable when the range lies outside the data or
+    is malformed (as the reference does), and BadRequest for several.
     """
     unit, _sep, spec = header.partition('=')
     if unit.strip().lower() != 'bytes' or not spec.strip():
-        raise exception.BadRequest('Invalid Range header %r.' % header)
+        raise _bad_range(header)
     if ',' in spec:
         raise exception.BadRequest('Multiple ranges are not supported.')
     first, dash, last = spec.strip().partition('-')
     if not dash:
-        raise exception.BadRequest('Invalid Range header %r.' % header)
+        raise _bad_range(header)
     try:
         if first == '':
             length = int(last)
@@ -85,7 +121,7 @@ def parse_range(header, size):
             start = int(first)
             end = int(last) if last else size - 1
     except ValueError:
-        raise exception.BadRequest('Invalid Range header %r.' % header)
+        raise _bad_range(header)
     if start < 0 or start > end or start >= size:
         raise exception.RangeNotSatisfiable(headers={
             'Content-Range': 'bytes */%d' % size})
@@ -97,6 +133,5 @@ def parse_content_range(header, size):
     unit, _sep, spec = header.strip().partition(' ')
     byte_range = spec.partition('/')[0]
     if unit.lower() != 'bytes':
-        raise exception.BadRequest('Invalid Content-Range header %r.'
-                                   % header)
+        raise _bad_range(header)
     return parse_range('bytes=' + byte_range, size)

@@ -20,14 +20,19 @@ OCTET_STREAM = 'application/octet-stream'
 
 
 def upload(request, image_id):
-    if request.content_type not in (OCTET_STREAM, ''):
-        raise exception.UnsupportedMediaType(
-            'Image data must be sent as %s.' % OCTET_STREAM)
-    store_id = backends.check_store_id(
-        request.headers.get('X-Image-Meta-Store'))
-    repo = images.image_repo(request)
-    image = images.load(request, image_id, 'upload_image')
-    store_upload.upload(repo, image, request, store_id)
+    try:
+        if request.content_type not in (OCTET_STREAM, ''):
+            raise exception.UnsupportedMediaType(
+                'Image data must be sent as %s.' % OCTET_STREAM)
+        store_id = backends.check_store_id(
+            request.headers.get('X-Image-Meta-Store'))
+        repo = images.image_repo(request)
+        image = images.load(request, image_id, 'upload_image')
+        store_upload.upload(repo, image, request, store_id)
+    except Exception:
+        # Keep the connection usable for the client's next request.
+        streams.discard_rest(request)
+        raise
     return wsgi.no_content()
 
 
