@@ -72,11 +72,11 @@ def corrupt(path):
 
 
 @pytest.fixture(autouse=True)
-def no_unexpected_errors(api_server):
+def no_unexpected_errors(api_server_each_db):
     """Whatever a test does, the server never fails unexpectedly."""
-    before = len(api_server.log_text())
+    before = len(api_server_each_db.log_text())
     yield
-    new_log = api_server.log_text()[before:]
+    new_log = api_server_each_db.log_text()[before:]
     assert 'Unexpected error' not in new_log, new_log
     assert 'Traceback' not in new_log, new_log
 
@@ -89,13 +89,13 @@ def multistore_server():
 
 
 @pytest.fixture
-def gc(api_server):
-    return glanceclient.Client('2', endpoint=api_server.url, token='x')
+def gc(api_server_each_db):
+    return glanceclient.Client('2', endpoint=api_server_each_db.url, token='x')
 
 
 @pytest.fixture
-def sdk(api_server):
-    conn = sdk_connect(api_server)
+def sdk(api_server_each_db):
+    conn = sdk_connect(api_server_each_db)
     yield conn
     conn.close()
 
@@ -166,7 +166,7 @@ def test_glanceclient_metadata_lifecycle(gc):
 
 
 @pytest.mark.parametrize('with_size', [False, True])
-def test_glanceclient_upload_and_download(api_server, gc, with_size):
+def test_glanceclient_upload_and_download(api_server_each_db, gc, with_size):
     data = data_of(3 * MiB + 7, seed=with_size)
     image = gc.images.create(name='gc-data', disk_format='raw',
                              container_format='bare')
@@ -186,7 +186,7 @@ def test_glanceclient_upload_and_download(api_server, gc, with_size):
     body = gc.images.data(image['id'])
     assert b''.join(body) == data
     # glanceclient verifies the data: a corrupted store file is caught.
-    corrupt(store_file(api_server, image['id']))
+    corrupt(store_file(api_server_each_db, image['id']))
     with pytest.raises(IOError):
         b''.join(gc.images.data(image['id']))
     with pytest.raises(IOError):
@@ -215,13 +215,13 @@ def test_glanceclient_upload_errors(gc):
     assert b''.join(gc.images.data(raw['id'])) == b'data'
 
 
-def test_glanceclient_with_identity_session(api_server):
+def test_glanceclient_with_identity_session(api_server_each_db):
     owner = glanceclient.Client(
-        '2', session=identity_session(api_server, 'gc-project'))
+        '2', session=identity_session(api_server_each_db, 'gc-project'))
     reader = glanceclient.Client(
-        '2', session=identity_session(api_server, 'gc-project', 'reader'))
+        '2', session=identity_session(api_server_each_db, 'gc-project', 'reader'))
     stranger = glanceclient.Client(
-        '2', session=identity_session(api_server, 'gc-stranger'))
+        '2', session=identity_session(api_server_each_db, 'gc-stranger'))
     image = owner.images.create(name='gc-owned', disk_format='raw',
                                 container_format='bare',
                                 visibility='private')
@@ -252,37 +252,37 @@ def glance_cli(server, *args):
                           env=env)
 
 
-def test_glance_cli_upload_and_download(api_server, tmp_path):
+def test_glance_cli_upload_and_download(api_server_each_db, tmp_path):
     if not os.path.exists(os.path.join(os.path.dirname(sys.executable),
                                        'glance')):
         pytest.skip('the glance command is not installed')
     data = data_of(2 * MiB + 1, seed=31)
     source = tmp_path / 'in.img'
     source.write_bytes(data)
-    gc = glanceclient.Client('2', endpoint=api_server.url, token='x')
+    gc = glanceclient.Client('2', endpoint=api_server_each_db.url, token='x')
     image = gc.images.create(name='cli-image', disk_format='raw',
                              container_format='bare')
-    result = glance_cli(api_server, 'image-upload', '--file', str(source),
+    result = glance_cli(api_server_each_db, 'image-upload', '--file', str(source),
                         image['id'])
     assert result.returncode == 0, result.stdout
     assert gc.images.get(image['id'])['checksum'] == \
         hashlib.md5(data).hexdigest()
     out = tmp_path / 'out.img'
-    result = glance_cli(api_server, 'image-download', '--file', str(out),
+    result = glance_cli(api_server_each_db, 'image-download', '--file', str(out),
                         image['id'])
     assert result.returncode == 0, result.stdout
     assert out.read_bytes() == data
     # image-download verifies what it received.
-    corrupt(store_file(api_server, image['id']))
+    corrupt(store_file(api_server_each_db, image['id']))
     bad = tmp_path / 'bad.img'
-    result = glance_cli(api_server, 'image-download', '--file', str(bad),
+    result = glance_cli(api_server_each_db, 'image-download', '--file', str(bad),
                         image['id'])
     assert result.returncode != 0
     assert 'corrupt' in result.stdout.lower() or \
         'checksum' in result.stdout.lower() or \
         'hash' in result.stdout.lower(), result.stdout
     # image-create --file creates and uploads in one go.
-    result = glance_cli(api_server, 'image-create', '--name', 'cli-2',
+    result = glance_cli(api_server_each_db, 'image-create', '--name', 'cli-2',
                         '--disk-format', 'raw', '--container-format',
                         'bare', '--file', str(source))
     assert result.returncode == 0, result.stdout
@@ -294,7 +294,7 @@ def test_glance_cli_upload_and_download(api_server, tmp_path):
 
 # -- openstacksdk ------------------------------------------------------
 
-def test_sdk_image_lifecycle(api_server, sdk, tmp_path):
+def test_sdk_image_lifecycle(api_server_each_db, sdk, tmp_path):
     data = data_of(2 * MiB + 3, seed=11)
     image = sdk.create_image('sdk-image', data=io.BytesIO(data),
                              disk_format='raw', container_format='bare',
@@ -335,7 +335,7 @@ def test_sdk_image_lifecycle(api_server, sdk, tmp_path):
     assert b''.join(streamed.iter_content(MiB)) == data
 
     # A corrupted copy in the store is detected.
-    corrupt(store_file(api_server, image.id))
+    corrupt(store_file(api_server_each_db, image.id))
     with pytest.raises(sdk_exc.InvalidResponse):
         sdk.image.download_image(image)
 
@@ -345,7 +345,7 @@ def test_sdk_image_lifecycle(api_server, sdk, tmp_path):
         sdk.image.get_image(image.id)
 
 
-def test_sdk_create_image_from_file(api_server, sdk, tmp_path):
+def test_sdk_create_image_from_file(api_server_each_db, sdk, tmp_path):
     data = data_of(MiB + 5, seed=12)
     path = tmp_path / 'disk.raw'
     path.write_bytes(data)
@@ -362,10 +362,10 @@ def test_sdk_create_image_from_file(api_server, sdk, tmp_path):
     sdk.image.delete_image(image)
 
 
-def test_sdk_with_identity_session(api_server):
-    sess = identity_session(api_server, 'sdk-project')
+def test_sdk_with_identity_session(api_server_each_db):
+    sess = identity_session(api_server_each_db, 'sdk-project')
     conn = connection.Connection(session=sess,
-                                 image_endpoint_override=api_server.url)
+                                 image_endpoint_override=api_server_each_db.url)
     data = data_of(100000, seed=13)
     image = conn.image.create_image('sdk-owned', data=data,
                                     disk_format='raw',
@@ -376,8 +376,8 @@ def test_sdk_with_identity_session(api_server):
     assert image.status == 'active'
     assert conn.image.download_image(image).content == data
     reader = connection.Connection(
-        session=identity_session(api_server, 'sdk-project', 'reader'),
-        image_endpoint_override=api_server.url)
+        session=identity_session(api_server_each_db, 'sdk-project', 'reader'),
+        image_endpoint_override=api_server_each_db.url)
     # The SDK does not raise on the 403 itself (it would report a checksum
     # mismatch of the error page): look at the response.
     response = reader.image.download_image(image, stream=True)
