@@ -319,10 +319,14 @@ def save(context, image):
         if changed:
             session.execute(props.insert(), _property_rows(image.id,
                                                            changed))
-        if removed_tags:
+        # Added tags too, as for properties: a concurrent request that
+        # added the same tag has committed by now (the guarded update
+        # waited for it), and its row must not make this insert fail.
+        stale_tags = removed_tags | added_tags
+        if stale_tags:
             session.execute(tags_t.delete().where(
                 tags_t.c.image_id == image.id,
-                tags_t.c.value.in_(removed_tags)))
+                tags_t.c.value.in_(stale_tags)))
         if added_tags:
             session.execute(tags_t.insert(), _tag_rows(image.id,
                                                        added_tags))

@@ -13,6 +13,7 @@ of these servers fails, the server's log is attached to the report.
 import pytest
 
 from glance.tests.functional import server as server_lib
+from glance.tests import xdist_groups
 
 
 def _options(request):
@@ -62,15 +63,13 @@ def pytest_collection_modifyitems(config, items):
     for the previous server of that backend to free the port (servers
     stop in the background).
     """
-    from glance.tests import conftest as root
-
     suites = {}
     order = []
     first = None
     for index, item in enumerate(items):
         if 'test_gabbi.py' not in item.nodeid:
             continue
-        scope = root.split_scope(item.nodeid)
+        scope = xdist_groups.split_scope(item.nodeid)
         item.add_marker(pytest.mark.xdist_group(scope))
         if scope not in suites:
             suites[scope] = []
