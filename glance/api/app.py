@@ -11,6 +11,7 @@ from glance.api import property_protections
 from glance.common import config
 from glance.db import engine as db_engine
 from glance.db import migration
+from glance import policies
 from glance.store import backends
 from glance.store import upload
 
@@ -70,6 +71,9 @@ def build():
     upload.storage_quota()
     # A missing or malformed protections file stops the start here.
     property_protections.load(CONF)
+    # Load the policy rules before the workers are forked, not on the
+    # first requests.
+    policies.get_enforcer()
     return load_app()
 
 

@@ -5,6 +5,7 @@ rule's operations); the policy proxy in glance.api.policy checks it.
 """
 
 import itertools
+import threading
 import time
 
 from oslo_config import cfg
@@ -24,17 +25,30 @@ RELOAD_SECONDS = 1.0
 class Enforcer(policy.Enforcer):
     """oslo.policy's enforcer, looking at the policy file at most once a
     second instead of on every check (a path search and a stat each time,
-    more than the checks themselves cost)."""
+    more than the checks themselves cost).
+
+    The rules are loaded once before the enforcer is handed out, and
+    reloads are serialized, so no thread skips loading while another one
+    is half-way through filling the rules in (it would find a rule
+    missing and refuse).
+    """
 
     _checked_at = None
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._reload_lock = threading.Lock()
+
     def load_rules(self, force_reload=False):
-        now = time.monotonic()
-        if (not force_reload and self.rules and self._checked_at is not None
-                and now - self._checked_at < RELOAD_SECONDS):
+        if (not force_reload and self._checked_at is not None and
+                time.monotonic() - self._checked_at < RELOAD_SECONDS):
             return
-        self._checked_at = now
-        super().load_rules(force_reload)
+        with self._reload_lock:
+            if (not force_reload and self._checked_at is not None and
+                    time.monotonic() - self._checked_at < RELOAD_SECONDS):
+                return
+            super().load_rules(force_reload)
+            self._checked_at = time.monotonic()
 
 
 def list_rules():
@@ -48,8 +62,10 @@ def get_enforcer(conf=None):
     global _ENFORCER
     if _ENFORCER is None:
         conf = conf or cfg.CONF
-        _ENFORCER = Enforcer(conf, use_conf=True)
-        _ENFORCER.register_defaults(list_rules())
+        enforcer = Enforcer(conf, use_conf=True)
+        enforcer.register_defaults(list_rules())
+        enforcer.load_rules()
+        _ENFORCER = enforcer
     return _ENFORCER
 
 
