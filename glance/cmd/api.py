@@ -104,6 +104,8 @@ def main(argv=None):
     except RuntimeError as e:
         sys.exit('glance-api: %s' % e)
     upload.recover_orphans()
+    from glance.async_ import recovery
+    recovery.recover_orphans()
     db_engine.reset()
     LOG.info('glance-api listening on %s with %d workers x %d threads',
              _bind_address(), CONF.workers, CONF.threads)

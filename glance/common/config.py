@@ -5,6 +5,7 @@ Every option the service reads is declared here, with help text, so that
 """
 
 import os
+import sys
 
 from oslo_config import cfg
 from oslo_db import options as db_options
@@ -184,6 +185,8 @@ def _group_opts():
 def register_opts(conf=CONF):
     for group, opts in _group_opts():
         conf.register_opts(opts, group=group)
+    from glance.async_ import opts as import_opts
+    import_opts.register_opts(conf)
     db_options.set_defaults(conf)
 
 
@@ -193,6 +196,12 @@ def list_opts():
     from glance.store import backends
     opts = [(group, list(opts)) for group, opts in _group_opts()]
     opts[0][1].extend(backends.store_opts + scrubber.scrubber_opts)
+    from glance.async_ import opts as import_opts
+    for group, group_opts in import_opts.list_opts():
+        if group is None:
+            opts[0][1].extend(group_opts)
+        else:
+            opts.append((group, group_opts))
     return opts
 
 
@@ -223,7 +232,9 @@ def parse_args(argv=None, conf=CONF, default_config_files=None):
 
     Without --config-file, oslo.config looks for glance-api.conf (and, as
     an extra default file, glance-image-import.conf) in ~/.glance/, ~/,
-    /etc/glance/ and /etc/.
+    /etc/glance/ and /etc/. With --config-file, a glance-image-import.conf
+    next to the last configuration file is read too (after it), unless
+    it was named already.
     """
     register_opts(conf)
     logging.register_options(conf)
@@ -234,9 +245,19 @@ def parse_args(argv=None, conf=CONF, default_config_files=None):
                                                    'glance-image-import')
             if path.endswith('glance-image-import.conf')]
     from glance import version
-    conf(argv, project='glance', prog='glance-api',
-         version=version.version_string(),
-         default_config_files=default_config_files)
+
+    def parse(args):
+        conf(args, project='glance', prog='glance-api',
+             version=version.version_string(),
+             default_config_files=default_config_files)
+    parse(argv)
+    named = [os.path.abspath(f) for f in conf.config_file or []]
+    if named:
+        extra = os.path.join(os.path.dirname(named[-1]),
+                             'glance-image-import.conf')
+        if os.path.exists(extra) and os.path.abspath(extra) not in named:
+            parse(list(argv if argv is not None else sys.argv[1:]) +
+                  ['--config-file', extra])
     conf.set_default('connection', default_sqlite_url(conf),
                      group='database')
     os.makedirs(conf.state_path, exist_ok=True)

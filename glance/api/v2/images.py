@@ -15,13 +15,15 @@ from glance.common import wsgi
 from glance.domain import image as domain
 from glance import gateway
 from glance.store import backends
+from glance.store import staging
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 # Bookkeeping of the service that nobody needs to see.
-HIDDEN_PROPERTIES = frozenset(('os_glance_stage_host', 'os_glance_hash_op_host',
-                               'os_glance_upload_host'))
+HIDDEN_PROPERTIES = frozenset((
+    'os_glance_stage_host', 'os_glance_hash_op_host',
+    'os_glance_upload_host', 'os_glance_import_host'))
 
 # What a user may not send in POST /v2/images: read-only attributes are
 # refused, except these two, which the reference silently drops.
@@ -263,8 +265,11 @@ def delete(request, image_id):
     wsgi.refuse_body(request)
     repo = image_repo(request)
     image = repo.get(_checked_id(image_id), rule='delete_image')
+    staged = image.status in ('uploading', 'importing')
     image.delete(delayed=CONF.delayed_delete)
     repo.remove(image)
+    if staged:
+        staging.discard(image.id)
     if image.status == 'deleted':
         for location in image.locations:
             try:
