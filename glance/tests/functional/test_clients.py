@@ -219,7 +219,8 @@ def test_glanceclient_with_identity_session(api_server_each_db):
     owner = glanceclient.Client(
         '2', session=identity_session(api_server_each_db, 'gc-project'))
     reader = glanceclient.Client(
-        '2', session=identity_session(api_server_each_db, 'gc-project', 'reader'))
+        '2', session=identity_session(api_server_each_db, 'gc-project',
+                                      'reader'))
     stranger = glanceclient.Client(
         '2', session=identity_session(api_server_each_db, 'gc-stranger'))
     image = owner.images.create(name='gc-owned', disk_format='raw',
@@ -262,20 +263,23 @@ def test_glance_cli_upload_and_download(api_server_each_db, tmp_path):
     gc = glanceclient.Client('2', endpoint=api_server_each_db.url, token='x')
     image = gc.images.create(name='cli-image', disk_format='raw',
                              container_format='bare')
-    result = glance_cli(api_server_each_db, 'image-upload', '--file', str(source),
+    result = glance_cli(api_server_each_db, 'image-upload',
+                        '--file', str(source),
                         image['id'])
     assert result.returncode == 0, result.stdout
     assert gc.images.get(image['id'])['checksum'] == \
         hashlib.md5(data).hexdigest()
     out = tmp_path / 'out.img'
-    result = glance_cli(api_server_each_db, 'image-download', '--file', str(out),
+    result = glance_cli(api_server_each_db, 'image-download',
+                        '--file', str(out),
                         image['id'])
     assert result.returncode == 0, result.stdout
     assert out.read_bytes() == data
     # image-download verifies what it received.
     corrupt(store_file(api_server_each_db, image['id']))
     bad = tmp_path / 'bad.img'
-    result = glance_cli(api_server_each_db, 'image-download', '--file', str(bad),
+    result = glance_cli(api_server_each_db, 'image-download',
+                        '--file', str(bad),
                         image['id'])
     assert result.returncode != 0
     assert 'corrupt' in result.stdout.lower() or \
@@ -365,7 +369,8 @@ def test_sdk_create_image_from_file(api_server_each_db, sdk, tmp_path):
 def test_sdk_with_identity_session(api_server_each_db):
     sess = identity_session(api_server_each_db, 'sdk-project')
     conn = connection.Connection(session=sess,
-                                 image_endpoint_override=api_server_each_db.url)
+                                 image_endpoint_override=(
+                                     api_server_each_db.url))
     data = data_of(100000, seed=13)
     image = conn.image.create_image('sdk-owned', data=data,
                                     disk_format='raw',
