@@ -20,7 +20,6 @@ import ctypes
 import dataclasses
 import errno
 import glob
-import hashlib
 import json
 import os
 import socket
@@ -113,39 +112,6 @@ class StageInfo:
             raise format_check.UnsafeImage(self.format_error)
         if self.format_error_kind:
             raise format_check.FormatMismatch(self.format_error)
-
-
-class _Hashes:
-    """MD5, the multihash and extra algorithms, one thread each."""
-
-    def __init__(self, extra_algorithms=()):
-        self.algorithm = CONF.hashing_algorithm
-        names = ['md5', self.algorithm] + [
-            a for a in extra_algorithms
-            if a not in ('md5', self.algorithm)]
-        self.names = list(dict.fromkeys(names))
-        self._threads = [
-            writer._HashThread(hashlib.md5(usedforsecurity=False)
-                               if name == 'md5' else hashlib.new(name))
-            for name in self.names]
-
-    def update(self, chunk):
-        for thread in self._threads:
-            thread.chunks.put(chunk)
-
-    def close(self):
-        for thread in self._threads:
-            if thread.is_alive():
-                thread.chunks.put(None)
-                thread.join()
-
-    def digests(self):
-        self.close()
-        for thread in self._threads:
-            if thread.error is not None:
-                raise thread.error
-        return {name: thread.hasher.hexdigest()
-                for name, thread in zip(self.names, self._threads)}
 
 
 def _identity(file_path):
@@ -285,7 +251,7 @@ def write(image_id, chunks, disk_format=None, extra_algorithms=(),
     """
     final = path(image_id)
     partial = '%s.partial-%s' % (final, uuid.uuid4().hex[:8])
-    hashes = _Hashes(extra_algorithms)
+    hashes = writer.Hashes(extra_algorithms=extra_algorithms)
     checker = _checker(disk_format)
     try:
         with _StagingFile(partial, expected_size) as f:
@@ -325,7 +291,7 @@ def scan(image_id, disk_format, extra_algorithms=(), progress=None):
         raise exception.NotFound('No staged data found for image %s.'
                                  % image_id)
     before = _identity(file_path)
-    hashes = _Hashes(extra_algorithms)
+    hashes = writer.Hashes(extra_algorithms=extra_algorithms)
     checker = _checker(disk_format)
     try:
         size = _consume(read_chunks(file_path), None, hashes, checker,
@@ -389,7 +355,7 @@ def hash_file(file_path, algorithms, progress=None):
     """{algorithm: hex digest} of a file, hashed in parallel threads."""
     extra = [a for a in algorithms
              if a not in ('md5', CONF.hashing_algorithm)]
-    hashes = _Hashes(extra)
+    hashes = writer.Hashes(extra_algorithms=extra)
     size = 0
     try:
         for chunk in read_chunks(file_path):

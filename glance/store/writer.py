@@ -67,14 +67,18 @@ class _HashThread(threading.Thread):
 
 
 class Hashes:
-    """MD5 and the multihash of a stream, each computed in its own thread
-    beside the I/O (hashlib releases the GIL while it hashes)."""
+    """MD5, the multihash and any extra algorithms of a stream, each
+    computed in its own thread beside the I/O (hashlib releases the GIL
+    while it hashes)."""
 
-    def __init__(self, algorithm=None):
+    def __init__(self, algorithm=None, extra_algorithms=()):
         self.algorithm = algorithm or CONF.hashing_algorithm
-        self._threads = (
-            _HashThread(hashlib.md5(usedforsecurity=False)),
-            _HashThread(hashlib.new(self.algorithm)))
+        self.names = list(dict.fromkeys(
+            ['md5', self.algorithm] + list(extra_algorithms)))
+        self._threads = [
+            _HashThread(hashlib.md5(usedforsecurity=False) if name == 'md5'
+                        else hashlib.new(name))
+            for name in self.names]
 
     def update(self, chunk):
         for thread in self._threads:
@@ -86,13 +90,19 @@ class Hashes:
                 thread.chunks.put(None)
                 thread.join()
 
-    def hexdigests(self):
+    def digests(self):
+        """{algorithm: hex digest} of everything seen."""
         self.close()
         for thread in self._threads:
             if thread.error is not None:
                 raise thread.error
-        md5, multihash = self._threads
-        return md5.hasher.hexdigest(), multihash.hasher.hexdigest()
+        return {name: thread.hasher.hexdigest()
+                for name, thread in zip(self.names, self._threads)}
+
+    def hexdigests(self):
+        """(MD5, multihash) hex digests."""
+        digests = self.digests()
+        return digests['md5'], digests[self.algorithm]
 
 
 def _file_datadir(driver, size):
