@@ -116,6 +116,14 @@ def reader(context=None):
 
 
 @contextlib.contextmanager
+def read_connection(context=None):
+    """A read transaction on a plain Connection: lighter than a Session
+    for the hot read paths that only run prebuilt Core statements."""
+    with facade().reader.connection.using(context or _Holder()) as conn:
+        yield conn
+
+
+@contextlib.contextmanager
 def writer(context=None):
     with facade().writer.using(context or _Holder()) as session:
         session.connection(execution_options=_WRITE_OPTION)

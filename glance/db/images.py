@@ -189,7 +189,7 @@ def _fetch_row(session, context, image_id):
 
 def get(context, image_id):
     """The image if the caller may see it; ImageNotFound otherwise."""
-    with engine.reader(context) as session:
+    with engine.read_connection(context) as session:
         row = _fetch_row(session, context, image_id)
         if row is None:
             raise exception.ImageNotFound(image_id)
