@@ -12,6 +12,7 @@ Other drivers (swift, s3, rbd, ...) are written through glance_store.
 """
 
 import dataclasses
+import errno
 import hashlib
 import os
 import queue
@@ -140,6 +141,34 @@ def _write_file(driver, image_id, chunks, size, store_id):
     metadata = {'store': store_id} if store_id else {}
     return Written('file://' + final, written, checksum,
                    hashes.algorithm, multihash, metadata, store_id)
+
+
+# Reasons a hard link cannot be made where a copy still can.
+NO_LINK_ERRNOS = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP,
+                  errno.EACCES, errno.ENOSYS)
+
+
+def link_file(image_id, source_path, store_id, size, checksum,
+              os_hash_algo, os_hash_value):
+    """Put a local file, already hashed, into a file store by hard link.
+
+    The file lands at the path glance_store's file driver would use.
+    None when the file system cannot link it there (the caller copies).
+    """
+    driver = backends.get_store(store_id)
+    dest = os.path.join(_file_datadir(driver, size), str(image_id))
+    if os.path.exists(dest):
+        raise exception.Conflict('Image data already exists in store %s.'
+                                 % (store_id or 'file'))
+    try:
+        os.link(source_path, dest)
+    except OSError as e:
+        if e.errno in NO_LINK_ERRNOS:
+            return None
+        raise
+    metadata = {'store': store_id} if store_id else {}
+    return Written('file://' + dest, size, checksum, os_hash_algo,
+                   os_hash_value, metadata, store_id)
 
 
 def _unlink(path):

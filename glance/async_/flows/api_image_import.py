@@ -30,7 +30,6 @@ removes the staged data.
 """
 
 import contextlib
-import errno
 import os
 
 from oslo_config import cfg
@@ -63,10 +62,6 @@ IMPORT_HOST = 'os_glance_import_host'
 STAGE_HOST = 'os_glance_stage_host'
 IMPORTING = 'os_glance_importing_to_stores'
 FAILED = 'os_glance_failed_import'
-
-# Errors that make os.link impossible, so the data is copied instead.
-_NO_LINK = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP,
-            errno.EACCES, errno.ENOSYS)
 
 
 class LockLost(exception.Conflict):
@@ -310,7 +305,7 @@ class _CopyImage(_Task):
                             identity=staging._identity(target))
                         return
                     except OSError as e:
-                        if e.errno not in _NO_LINK:
+                        if e.errno not in writer.NO_LINK_ERRNOS:
                             raise
                 chunks, _size = backends.read(location['url'], store)
                 progress = state.progress('Copied', image.size)
@@ -390,22 +385,9 @@ class _Inspect(_Task):
 
 def _link_into_file_store(state, store):
     info = state.info
-    driver = backends.get_store(store)
-    datadir = writer._file_datadir(driver, info.size)
-    dest = os.path.join(datadir, str(state.image_id))
-    if os.path.exists(dest):
-        raise exception.Conflict('Image data already exists in store %s.'
-                                 % (store or 'file'))
-    try:
-        os.link(state.staging_path, dest)
-    except OSError as e:
-        if e.errno in _NO_LINK:
-            return None
-        raise
-    metadata = {'store': store} if store else {}
-    return writer.Written('file://' + dest, info.size, info.checksum,
-                          info.os_hash_algo, info.os_hash_value, metadata,
-                          store)
+    return writer.link_file(state.image_id, state.staging_path, store,
+                            info.size, info.checksum, info.os_hash_algo,
+                            info.os_hash_value)
 
 
 def _copy_into_store(state, store):
