@@ -163,9 +163,7 @@ def _recover_unlocked_tasks():
 def _recover_stages():
     """Stages cut short on this node: back to queued."""
     host = staging.stage_host()
-    for image_id in db_images.find_stale('uploading', None,
-                                         host_property=flow.STAGE_HOST,
-                                         host=host):
+    for image_id in db_images.find_by_host('uploading', flow.STAGE_HOST, host):
         if staging.exists(image_id) and staging.load_info(image_id):
             continue
         LOG.warning('Image %s was being staged when this node stopped; '

@@ -364,17 +364,15 @@ def touch(image_id, status):
         return result.rowcount == 1
 
 
-def find_stale(status, older_than, host_property=None, host=None):
-    """Images stuck in status, with their host property if asked."""
+def find_by_host(status, host_property, host):
+    """Ids of images in status whose host_property names host (the node
+    that was uploading or staging them)."""
     with engine.reader() as session:
         query = sa.select(images.c.id).where(
-            images.c.status == status, images.c.deleted == sa.false())
-        if host_property is not None:
-            query = query.where(sa.exists().where(
-                props.c.image_id == images.c.id,
-                props.c.name == host_property, props.c.value == host))
-        else:
-            query = query.where(images.c.updated_at < older_than)
+            images.c.status == status, images.c.deleted == sa.false(),
+            sa.exists().where(props.c.image_id == images.c.id,
+                              props.c.name == host_property,
+                              props.c.value == host))
         return [row.id for row in session.execute(query)]
 
 

@@ -186,7 +186,7 @@ class ImageFactory:
             visibility=attrs.get('visibility') or 'shared',
             protected=bool(attrs.get('protected', False)),
             os_hidden=bool(attrs.get('os_hidden', False)),
-            owner=attrs.get('owner', owner),
+            owner=owner,
             container_format=attrs.get('container_format'),
             disk_format=attrs.get('disk_format'),
             min_disk=attrs.get('min_disk') or 0,

@@ -250,24 +250,13 @@ def write(image_id, chunks, disk_format=None, extra_algorithms=(),
     so a staged file always holds whole data.
     """
     final = path(image_id)
-    partial = '%s.partial-%s' % (final, uuid.uuid4().hex[:8])
     hashes = writer.Hashes(extra_algorithms=extra_algorithms)
     checker = _checker(disk_format)
-    try:
+    with writer.partial_file(final, hashes,
+                             'The staging area is full.') as partial:
         with _StagingFile(partial, expected_size) as f:
             size = _consume(chunks, f, hashes, checker, progress)
         info = _info(size, hashes, checker, disk_format, None)
-        os.replace(partial, final)
-    except OSError as e:
-        hashes.close()
-        _unlink(partial)
-        if e.errno in (28, 27):  # ENOSPC, EFBIG
-            raise exception.LimitExceeded('The staging area is full.')
-        raise
-    except BaseException:
-        hashes.close()
-        _unlink(partial)
-        raise
     info.identity = _identity(final)
     save_info(image_id, info)
     return info
@@ -332,23 +321,16 @@ def size(image_id):
     return os.stat(path(image_id)).st_size
 
 
-def _unlink(file_path):
-    try:
-        os.unlink(file_path)
-    except FileNotFoundError:
-        pass
-
-
 def discard(image_id):
     """Remove the staged data of an image, and anything half written."""
     try:
         base = path(image_id)
     except OSError:
         return
-    _unlink(base)
-    _unlink(base + INFO_SUFFIX)
+    writer.unlink(base)
+    writer.unlink(base + INFO_SUFFIX)
     for leftover in glob.glob(glob.escape(base) + '.*'):
-        _unlink(leftover)
+        writer.unlink(leftover)
 
 
 def hash_file(file_path, algorithms, progress=None):

@@ -167,9 +167,7 @@ def discard_partial(image_id):
 
 def recover_orphans():
     """At start-up: reset the uploads this node was running when it died."""
-    for image_id in db_images.find_stale('saving', None,
-                                         host_property=UPLOAD_HOST,
-                                         host=node_id()):
+    for image_id in db_images.find_by_host('saving', UPLOAD_HOST, node_id()):
         try:
             image = db_images.get_any(image_id)
         except exception.NotFound:

@@ -11,6 +11,7 @@ driver would have produced, and glance_store reads and deletes it as usual.
 Other drivers (swift, s3, rbd, ...) are written through glance_store.
 """
 
+import contextlib
 import dataclasses
 import errno
 import hashlib
@@ -115,29 +116,39 @@ def _file_datadir(driver, size):
     return driver.datadir
 
 
-def _write_file(driver, image_id, chunks, size, store_id):
-    datadir = _file_datadir(driver, size)
-    final = os.path.join(datadir, str(image_id))
+@contextlib.contextmanager
+def partial_file(final, hashes, full_message):
+    """A temporary name beside final, renamed to final when the block ends.
+
+    On any failure the partial file is removed and the hash threads are
+    stopped; a full disk becomes 413 with full_message. Uploads and
+    staging both write through here, so a file under its final name is
+    always whole.
+    """
     partial = '%s.partial-%s' % (final, uuid.uuid4().hex[:8])
+    try:
+        yield partial
+        os.replace(partial, final)
+    except BaseException as e:
+        hashes.close()
+        unlink(partial)
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC,
+                                                  errno.EFBIG):
+            raise exception.LimitExceeded(full_message) from e
+        raise
+
+
+def _write_file(driver, image_id, chunks, size, store_id):
+    final = os.path.join(_file_datadir(driver, size), str(image_id))
     hashes = Hashes()
     written = 0
-    try:
+    with partial_file(final, hashes, 'The store is full.') as partial:
         with open(partial, 'wb') as f:
             for chunk in chunks:
                 hashes.update(chunk)
                 f.write(chunk)
                 written += len(chunk)
         checksum, multihash = hashes.hexdigests()
-        os.replace(partial, final)
-    except OSError as e:
-        _unlink(partial)
-        if e.errno in (28, 27):  # ENOSPC, EFBIG
-            raise exception.LimitExceeded('The store is full.')
-        raise
-    except BaseException:
-        hashes.close()
-        _unlink(partial)
-        raise
     metadata = {'store': store_id} if store_id else {}
     return Written('file://' + final, written, checksum,
                    hashes.algorithm, multihash, metadata, store_id)
@@ -171,7 +182,8 @@ def link_file(image_id, source_path, store_id, size, checksum,
                    os_hash_value, metadata, store_id)
 
 
-def _unlink(path):
+def unlink(path):
+    """Remove a file; already gone is fine."""
     try:
         os.unlink(path)
     except FileNotFoundError:
@@ -179,22 +191,37 @@ def _unlink(path):
 
 
 class _ChunkReader:
-    """A read() view of a chunk iterator, for glance_store drivers."""
+    """A read() view of a chunk iterator, for glance_store drivers.
+
+    Drivers read in pieces much smaller than our chunks (the file driver
+    64 KiB at a time), so each read takes a slice of the current chunk at
+    an offset rather than re-slicing what is left of it.
+    """
 
     def __init__(self, chunks):
         self._chunks = iter(chunks)
-        self._buffer = b''
+        self._chunk = b''
+        self._offset = 0
 
     def read(self, size=-1):
-        while size < 0 or len(self._buffer) < size:
-            try:
-                self._buffer += next(self._chunks)
-            except StopIteration:
-                break
-        if size < 0:
-            size = len(self._buffer)
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
+        pieces = []
+        wanted = size
+        while size < 0 or wanted > 0:
+            if self._offset >= len(self._chunk):
+                try:
+                    self._chunk, self._offset = next(self._chunks), 0
+                except StopIteration:
+                    break
+                continue
+            end = len(self._chunk)
+            if size >= 0:
+                end = min(end, self._offset + wanted)
+                wanted -= end - self._offset
+            pieces.append(self._chunk[self._offset:end])
+            self._offset = end
+        if len(pieces) == 1:
+            return pieces[0]
+        return b''.join(pieces)
 
 
 def _write_driver(image_id, chunks, size, store_id, context):

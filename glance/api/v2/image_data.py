@@ -134,7 +134,7 @@ def download(request, image_id):
         try:
             body = _open(request, location, start, length)
             break
-        except (OSError, exception.GlanceError, Exception) as e:
+        except Exception as e:
             LOG.warning('Cannot read image %s from %s: %s', image.id,
                         location['url'], e)
     if body is None:
