@@ -8,9 +8,9 @@ and certificate verification. Connect and read timeouts come from
 the HTTP layer).
 """
 
+import http.client
 import ipaddress
 import ssl
-import time
 import urllib.parse
 
 from oslo_config import cfg
@@ -18,6 +18,7 @@ from oslo_log import log as logging
 import urllib3
 
 from glance.common import exception
+from glance.common import streams
 from glance.common import url_filter
 
 CONF = cfg.CONF
@@ -25,6 +26,10 @@ LOG = logging.getLogger(__name__)
 
 REDIRECTS = (301, 302, 303, 307, 308)
 GATHER_SECONDS = 0.5
+# http.client's readinto() returns only when the view is full (or the
+# body ends): reading in pieces this large keeps a slow source's
+# progress visible at little cost to a fast one.
+READ_PIECE = 128 * 1024
 USER_AGENT = 'glance-web-download'
 
 
@@ -47,33 +52,30 @@ class Response:
         except ValueError:
             self.length = None
 
-    def _read(self):
-        """Up to chunk_size bytes: as much as arrives within GATHER
-        seconds, so that a slow source still shows progress."""
-        pieces = []
-        size = 0
-        deadline = time.monotonic() + GATHER_SECONDS
-        while size < self.chunk_size:
-            piece = self.raw.read1(self.chunk_size - size,
-                                   decode_content=False)
-            if not piece:
-                break
-            pieces.append(piece)
-            size += len(piece)
-            if time.monotonic() > deadline:
-                break
-        return pieces[0] if len(pieces) == 1 else b''.join(pieces)
+    def _readinto(self, view):
+        # Straight from http.client's response, which reads the socket
+        # into the view; urllib3's own readinto() reads into a new bytes
+        # object and copies that into the view.
+        fp = getattr(self.raw, '_fp', None)
+        if fp is not None and hasattr(fp, 'readinto'):
+            return fp.readinto(view)
+        return self.raw.readinto(view)
 
     def __iter__(self):
+        """The body in chunks: views of reused buffers (see
+        streams.ring_chunks), each valid until a few more were taken."""
         received = 0
+        chunks = streams.ring_chunks(self._readinto, self.chunk_size,
+                                     GATHER_SECONDS, READ_PIECE)
         try:
             while True:
                 try:
-                    chunk = self._read()
-                except (urllib3.exceptions.HTTPError, OSError) as e:
+                    chunk = next(chunks, None)
+                except (urllib3.exceptions.HTTPError,
+                        http.client.HTTPException, OSError) as e:
                     raise FetchError('Reading %s failed after %d bytes: %s'
                                      % (self.uri, received, _reason(e)))
-                if not chunk:
+                if chunk is None:
                     break
                 received += len(chunk)
                 yield chunk

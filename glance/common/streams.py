@@ -3,11 +3,19 @@
 The body is never held whole: it is read chunk by chunk, counted against
 the declared size and the limits as it arrives, and each chunk is shown to
 the format checker and the caller's heartbeat on its way through.
+
+Under gunicorn the chunks are memoryviews of a small ring of buffers that
+the socket is read into (see socket_body), so the bytes are neither
+copied nor allocated again on their way to the store. A chunk therefore
+stays valid only until RING_DEPTH - 1 further chunks have been taken:
+whoever keeps chunks longer (a queue of hash threads) must keep fewer
+than that in hand, and whoever keeps one for good must copy it.
 """
 
 import time
 
 from glance.common import exception
+from glance.common import socket_body
 
 HEARTBEAT_SECONDS = 30
 # How long a refused upload's remaining body is read and dropped.
@@ -30,23 +38,78 @@ def declared_size(request):
     return size or None
 
 
+# Buffers in the ring of one request body.
+RING_DEPTH = 6
+
+
+def ring_chunks(readinto, chunk_size, gather_seconds=None,
+                piece_size=None):
+    """Yield chunks read by readinto(view) -> bytes read (0 at the end)
+    into a ring of RING_DEPTH buffers that are reused.
+
+    With gather_seconds, a chunk is yielded once that long has passed
+    since it began to fill, full or not, so that a slow source still
+    shows progress; piece_size then bounds each readinto() for sources
+    whose readinto() waits until the view is full.
+    """
+    piece_size = piece_size or chunk_size
+    ring = [memoryview(bytearray(chunk_size)) for _ in range(RING_DEPTH)]
+    turn = 0
+    while True:
+        view = ring[turn % RING_DEPTH]
+        filled = 0
+        if gather_seconds is not None:
+            deadline = time.monotonic() + gather_seconds
+        while filled < chunk_size:
+            n = readinto(view[filled:filled + piece_size])
+            if not n:
+                break
+            filled += n
+            if gather_seconds is not None and time.monotonic() > deadline:
+                break
+        if not filled:
+            return
+        yield view[:filled]
+        turn += 1
+
+
+def _input_chunks(stream, chunk_size):
+    while True:
+        chunk = stream.read(chunk_size)
+        if not chunk:
+            return
+        yield chunk
+
+
+def expected_size(request, declared, limit, limit_message):
+    """The size the body announces (the declared size, else its
+    Content-Length), or None; 413 at once when it exceeds limit."""
+    expected = declared or request.content_length or None
+    if expected is not None and expected > limit:
+        raise exception.LimitExceeded(limit_message)
+    return expected
+
+
 def request_chunks(request, chunk_size, limit, limit_message,
                    declared=None, checker=None, heartbeat=None):
     """Yield the request body in chunks of at most chunk_size bytes."""
-    stream = request.environ['wsgi.input']
+    body = socket_body.open_body(request.environ)
+    source = (ring_chunks(body.readinto, chunk_size) if body is not None else
+              _input_chunks(request.environ['wsgi.input'], chunk_size))
     content_length = request.content_length
     total = 0
     last_beat = time.monotonic()
     while True:
         try:
-            chunk = stream.read(chunk_size)
+            chunk = next(source, None)
         except Exception as e:
             # The client went away mid-chunk, or sent broken chunking
-            # (gunicorn's NoMoreData, InvalidChunkSize, ...), or stalled.
+            # (gunicorn's NoMoreData, InvalidChunkSize, our BodyError,
+            # ...), or stalled.
             raise exception.BadRequest('The request body could not be read '
                                        'after %d bytes: %s'
                                        % (total, type(e).__name__))
-        if not chunk:
+        if chunk is None:
             break
         total += len(chunk)
         if declared is not None and total > declared:
@@ -78,13 +141,23 @@ def discard_rest(request, seconds=DISCARD_SECONDS):
     requests sessions do) fails on its next request. The drain is bounded
     in time: past that the connection is closed as before.
     """
-    stream = request.environ.get('wsgi.input')
-    if stream is None:
-        return
+    body = socket_body.open_body(request.environ)
+    if body is not None:
+        scratch = memoryview(bytearray(65536))
+
+        def read():
+            return body.readinto(scratch)
+    else:
+        stream = request.environ.get('wsgi.input')
+        if stream is None:
+            return
+
+        def read():
+            return len(stream.read(65536))
     deadline = time.monotonic() + seconds
     try:
         while time.monotonic() < deadline:
-            if not stream.read(65536):
+            if not read():
                 return
     except Exception:
         # A broken body (client gone, bad chunking): nothing to keep.

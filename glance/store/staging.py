@@ -16,9 +16,7 @@ plugin that rewrites the file changes its identity, and the data is then
 scanned once more.
 """
 
-import ctypes
 import dataclasses
-import errno
 import glob
 import json
 import os
@@ -130,99 +128,6 @@ def _inspect(checker):
         return None, None, e.message, 'mismatch'
 
 
-# Space is reserved this far ahead of the data: on ext4 and XFS, writing
-# into a preallocated range costs a third of the CPU of growing the file
-# block by block (delayed allocation), and frees the writing thread for
-# the next chunk sooner.
-PREALLOCATE_STEP = 64 * 1024 * 1024
-
-_libc = None
-
-
-def _fallocate(fd, offset, length):
-    """fallocate(2), mode 0; False when the file system cannot do it.
-
-    os.posix_fallocate would fall back to writing zeros (glibc) where the
-    file system lacks fallocate; this never does.
-    """
-    global _libc
-    if _libc is None:
-        try:
-            _libc = ctypes.CDLL(None, use_errno=True)
-            _libc.fallocate.argtypes = (ctypes.c_int, ctypes.c_int,
-                                        ctypes.c_longlong,
-                                        ctypes.c_longlong)
-        except (OSError, AttributeError):
-            _libc = False
-    if not _libc:
-        return False
-    if _libc.fallocate(fd, 0, offset, length) == 0:
-        return True
-    error = ctypes.get_errno()
-    if error in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        raise OSError(error, os.strerror(error))
-    return False
-
-
-class _StagingFile:
-    """A file written with raw writes and space reserved ahead."""
-
-    def __init__(self, file_path, expected_size=None):
-        self.fd = os.open(file_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                          0o644)
-        self.size = 0
-        self.reserved = 0
-        self.preallocate = True
-        if expected_size:
-            self._reserve(expected_size)
-
-    def _reserve(self, upto):
-        if self.preallocate and upto > self.reserved:
-            if _fallocate(self.fd, self.reserved, upto - self.reserved):
-                self.reserved = upto
-            else:
-                self.preallocate = False
-
-    def write(self, chunk):
-        end = self.size + len(chunk)
-        if end > self.reserved:
-            self._reserve(end + PREALLOCATE_STEP)
-        view = memoryview(chunk)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
-        self.size = end
-
-    def close(self):
-        if self.fd is None:
-            return
-        try:
-            if self.reserved > self.size:
-                os.ftruncate(self.fd, self.size)
-        finally:
-            os.close(self.fd)
-            self.fd = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-def _consume(chunks, f, hashes, checker, progress):
-    size = 0
-    for chunk in chunks:
-        hashes.update(chunk)
-        checker.feed(chunk)
-        if f is not None:
-            f.write(chunk)
-        size += len(chunk)
-        if progress is not None:
-            progress(size)
-    return size
-
-
 def _info(size, hashes, checker, disk_format, identity):
     digests = hashes.digests()
     detected, virtual_size, error, kind = _inspect(checker)
@@ -254,8 +159,8 @@ def write(image_id, chunks, disk_format=None, extra_algorithms=(),
     checker = _checker(disk_format)
     with writer.partial_file(final, hashes,
                              'The staging area is full.') as partial:
-        with _StagingFile(partial, expected_size) as f:
-            size = _consume(chunks, f, hashes, checker, progress)
+        with writer.RawFile(partial, expected_size) as f:
+            size = writer.consume(chunks, f, hashes, checker, progress)
         info = _info(size, hashes, checker, disk_format, None)
     info.identity = _identity(final)
     save_info(image_id, info)
@@ -283,8 +188,8 @@ def scan(image_id, disk_format, extra_algorithms=(), progress=None):
     hashes = writer.Hashes(extra_algorithms=extra_algorithms)
     checker = _checker(disk_format)
     try:
-        size = _consume(read_chunks(file_path), None, hashes, checker,
-                        progress)
+        size = writer.consume(read_chunks(file_path), None, hashes,
+                              checker, progress)
     except BaseException:
         hashes.close()
         raise

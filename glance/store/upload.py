@@ -103,8 +103,8 @@ def upload(repo, image, request, store_id=None):
     """Stream the request body into the store and activate the image."""
     limit, limit_message = storage_limit(image.owner)
     declared = streams.declared_size(request)
-    if declared is not None and declared > limit:
-        raise exception.LimitExceeded(limit_message)
+    expected = streams.expected_size(request, declared, limit,
+                                     limit_message)
     checker = format_check.FormatChecker(
         image.disk_format, CONF.image_format.require_image_format_match)
     begin(repo, image)
@@ -120,7 +120,7 @@ def upload(repo, image, request, store_id=None):
 
     try:
         written = writer.write(image.id, check_format_at_end(),
-                               size=declared, store_id=store_id,
+                               size=expected, store_id=store_id,
                                context=repo.context)
     except BaseException:
         abort(repo, image)

@@ -12,6 +12,7 @@ Other drivers (swift, s3, rbd, ...) are written through glance_store.
 """
 
 import contextlib
+import ctypes
 import dataclasses
 import errno
 import hashlib
@@ -27,6 +28,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import streams
 from glance.store import backends
 
 CONF = cfg.CONF
@@ -34,7 +36,10 @@ LOG = logging.getLogger(__name__)
 
 # Chunks a hash thread may lag behind the writer: bounds memory to
 # BACKLOG * data_chunk_size per hash while letting the threads even out.
-BACKLOG = 4
+# A request body's chunks live in a ring of reused buffers; a hash thread
+# holds at most BACKLOG queued chunks plus the one it hashes, and the
+# writer fills the next, so the ring must be two deeper than BACKLOG.
+BACKLOG = streams.RING_DEPTH - 2
 
 
 @dataclasses.dataclass
@@ -138,16 +143,107 @@ def partial_file(final, hashes, full_message):
         raise
 
 
+# Space is reserved this far ahead of the data: on ext4 and XFS, writing
+# into a preallocated range costs a third of the CPU of growing the file
+# block by block (delayed allocation), and frees the writing thread for
+# the next chunk sooner.
+PREALLOCATE_STEP = 64 * 1024 * 1024
+
+_libc = None
+
+
+def _fallocate(fd, offset, length):
+    """fallocate(2), mode 0; False when the file system cannot do it.
+
+    os.posix_fallocate would fall back to writing zeros (glibc) where the
+    file system lacks fallocate; this never does.
+    """
+    global _libc
+    if _libc is None:
+        try:
+            _libc = ctypes.CDLL(None, use_errno=True)
+            _libc.fallocate.argtypes = (ctypes.c_int, ctypes.c_int,
+                                        ctypes.c_longlong,
+                                        ctypes.c_longlong)
+        except (OSError, AttributeError):
+            _libc = False
+    if not _libc:
+        return False
+    if _libc.fallocate(fd, 0, offset, length) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        raise OSError(error, os.strerror(error))
+    return False
+
+
+class RawFile:
+    """A file written with raw writes and space reserved ahead."""
+
+    def __init__(self, file_path, expected_size=None):
+        self.fd = os.open(file_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                          0o644)
+        self.size = 0
+        self.reserved = 0
+        self.preallocate = True
+        if expected_size:
+            self._reserve(expected_size)
+
+    def _reserve(self, upto):
+        if self.preallocate and upto > self.reserved:
+            if _fallocate(self.fd, self.reserved, upto - self.reserved):
+                self.reserved = upto
+            else:
+                self.preallocate = False
+
+    def write(self, chunk):
+        end = self.size + len(chunk)
+        if end > self.reserved:
+            self._reserve(end + PREALLOCATE_STEP)
+        view = memoryview(chunk)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+        self.size = end
+
+    def close(self):
+        if self.fd is None:
+            return
+        try:
+            if self.reserved > self.size:
+                os.ftruncate(self.fd, self.size)
+        finally:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def consume(chunks, f, hashes, checker=None, progress=None):
+    """Hash, inspect and write (f may be None) every chunk; the size."""
+    size = 0
+    for chunk in chunks:
+        hashes.update(chunk)
+        if checker is not None:
+            checker.feed(chunk)
+        if f is not None:
+            f.write(chunk)
+        size += len(chunk)
+        if progress is not None:
+            progress(size)
+    return size
+
+
 def _write_file(driver, image_id, chunks, size, store_id):
     final = os.path.join(_file_datadir(driver, size), str(image_id))
     hashes = Hashes()
-    written = 0
     with partial_file(final, hashes, 'The store is full.') as partial:
-        with open(partial, 'wb') as f:
-            for chunk in chunks:
-                hashes.update(chunk)
-                f.write(chunk)
-                written += len(chunk)
+        with RawFile(partial, size) as f:
+            written = consume(chunks, f, hashes)
         checksum, multihash = hashes.hexdigests()
     metadata = {'store': store_id} if store_id else {}
     return Written('file://' + final, written, checksum,
@@ -217,7 +313,9 @@ class _ChunkReader:
             if size >= 0:
                 end = min(end, self._offset + wanted)
                 wanted -= end - self._offset
-            pieces.append(self._chunk[self._offset:end])
+            # A copy: drivers may keep what they read, and request
+            # chunks are views of buffers that are reused.
+            pieces.append(bytes(self._chunk[self._offset:end]))
             self._offset = end
         if len(pieces) == 1:
             return pieces[0]

@@ -87,8 +87,8 @@ def _stage(request, image_id):
                                  'data, not %s.' % image.status)
     limit, limit_message = upload.storage_limit(image.owner)
     declared = streams.declared_size(request)
-    if declared is not None and declared > limit:
-        raise exception.LimitExceeded(limit_message)
+    expected = streams.expected_size(request, declared, limit,
+                                     limit_message)
     repo = _admin_repo()
     image = repo.get(image.id)
     image.set_status('uploading')
@@ -100,8 +100,7 @@ def _stage(request, image_id):
         heartbeat=lambda: db_images.touch(image.id, 'uploading'))
     try:
         staging.write(image.id, chunks, disk_format=image.disk_format,
-                      expected_size=min(declared or request.content_length
-                                        or 0, limit) or None)
+                      expected_size=expected)
     except BaseException:
         staging.discard(image.id)
         _unstage(repo, image.id)

@@ -7,6 +7,8 @@ no bytes in the store, so that a retry works.
 """
 
 import hashlib
+import http.client
+import json
 import os
 import random
 import shutil
@@ -680,6 +682,88 @@ def test_broken_chunked_body(api_server, client, bad_chunk):
     data = data_of(1000)
     assert put_file(client, image['id'], chunked(data)).status_code == 204
     assert_active_with(client, image['id'], data)
+
+
+class _SharedReader:
+    """One buffered reader of a raw socket for several responses in a
+    row (http.client would close it after each)."""
+
+    def __init__(self, sock):
+        self._file = sock.makefile('rb')
+
+    def makefile(self, *args, **kwargs):
+        return self
+
+    def read(self, *args):
+        return self._file.read(*args)
+
+    def readline(self, *args):
+        return self._file.readline(*args)
+
+    def readinto(self, buffer):
+        return self._file.readinto(buffer)
+
+    def close(self):
+        pass
+
+
+def read_response(reader, method='GET'):
+    response = http.client.HTTPResponse(reader, method=method)
+    response.begin()
+    return response.status, response.read()
+
+
+@pytest.mark.parametrize('framing', ['length', 'chunked', 'chunked-ext'])
+def test_pipelined_request_after_upload(api_server, client, framing):
+    # The next request may arrive in the same packets as the end of the
+    # body: the server must find it where the body ends.
+    data = data_of(2 * MiB + 3, seed=33)
+    image = create_image(client)
+    if framing == 'length':
+        head, body = 'Content-Length: %d\r\n' % len(data), data
+    else:
+        extension = b';name="v"' if framing == 'chunked-ext' else b''
+        trailer = b'X-Trailer: 1\r\n' if framing == 'chunked-ext' else b''
+        head = 'Transfer-Encoding: chunked\r\n'
+        body = b''.join(b'%x%s\r\n%s\r\n' % (len(part), extension, part)
+                        for part in (data[:MiB], data[MiB:]))
+        body += b'0\r\n' + trailer + b'\r\n'
+    host = 'Host: %s:%d\r\n' % (api_server.host, api_server.port)
+    put = ('PUT /v2/images/%s/file HTTP/1.1\r\n%s'
+           'Content-Type: application/octet-stream\r\n%s\r\n'
+           % (image['id'], host, head)).encode('ascii') + body
+    get = ('GET /v2/images/%s HTTP/1.1\r\n%s\r\n'
+           % (image['id'], host)).encode('ascii')
+    sock = socket.create_connection((api_server.host, api_server.port),
+                                    timeout=30)
+    try:
+        sock.sendall(put + get)
+        reader = _SharedReader(sock)
+        assert read_response(reader, 'PUT') == (204, b'')
+        status, shown = read_response(reader)
+        assert status == 200
+        assert json.loads(shown)['status'] == 'active'
+    finally:
+        sock.close()
+    assert_active_with(client, image['id'], data)
+
+
+def test_connection_closed_after_broken_chunking(api_server, client):
+    # Where a broken body ends is unknown: what follows it must never be
+    # read as a request.
+    image = create_image(client)
+    sock = open_upload(api_server, image['id'], None, b'x' * 1000,
+                       chunked_body=True)
+    try:
+        smuggled = ('DELETE /v2/images/%s HTTP/1.1\r\nHost: x\r\n\r\n'
+                    % image['id']).encode('ascii')
+        sock.sendall(b'zz\r\n' + smuggled)
+        reader = _SharedReader(sock)
+        assert read_response(reader, 'PUT')[0] == 400
+        assert reader.read() == b''
+    finally:
+        sock.close()
+    wait_status(client, image['id'], 'queued')
 
 
 def test_client_disconnects_mid_download(api_server, client):
