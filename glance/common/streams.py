@@ -39,7 +39,7 @@ def declared_size(request):
 
 
 # Buffers in the ring of one request body.
-RING_DEPTH = 6
+RING_DEPTH = 4
 
 
 def ring_chunks(readinto, chunk_size, gather_seconds=None,

@@ -29,6 +29,7 @@ from oslo_log import log as logging
 
 from glance.common import exception
 from glance.common import format_check
+from glance.common import streams
 from glance.store import backends
 from glance.store import writer
 
@@ -168,14 +169,12 @@ def write(image_id, chunks, disk_format=None, extra_algorithms=(),
 
 
 def read_chunks(file_path, chunk_size=READ_CHUNK, start=0):
-    with open(file_path, 'rb') as f:
+    """The file's data in chunks: views of a ring of reused buffers (see
+    streams.ring_chunks), so reading allocates nothing per chunk."""
+    with open(file_path, 'rb', buffering=0) as f:
         if start:
             f.seek(start)
-        while True:
-            chunk = f.read(chunk_size)
-            if not chunk:
-                return
-            yield chunk
+        yield from streams.ring_chunks(f.readinto, chunk_size)
 
 
 def scan(image_id, disk_format, extra_algorithms=(), progress=None):
@@ -187,12 +186,8 @@ def scan(image_id, disk_format, extra_algorithms=(), progress=None):
     before = _identity(file_path)
     hashes = writer.Hashes(extra_algorithms=extra_algorithms)
     checker = _checker(disk_format)
-    try:
-        size = writer.consume(read_chunks(file_path), None, hashes,
-                              checker, progress)
-    except BaseException:
-        hashes.close()
-        raise
+    size = writer.consume(read_chunks(file_path), None, hashes, checker,
+                          progress)
     info = _info(size, hashes, checker, disk_format, before)
     if _identity(file_path) == before:
         save_info(image_id, info)
@@ -243,14 +238,5 @@ def hash_file(file_path, algorithms, progress=None):
     extra = [a for a in algorithms
              if a not in ('md5', CONF.hashing_algorithm)]
     hashes = writer.Hashes(extra_algorithms=extra)
-    size = 0
-    try:
-        for chunk in read_chunks(file_path):
-            hashes.update(chunk)
-            size += len(chunk)
-            if progress is not None:
-                progress(size)
-    except BaseException:
-        hashes.close()
-        raise
+    writer.consume(read_chunks(file_path), None, hashes, progress=progress)
     return hashes.digests()

@@ -224,17 +224,24 @@ class RawFile:
 
 
 def consume(chunks, f, hashes, checker=None, progress=None):
-    """Hash, inspect and write (f may be None) every chunk; the size."""
+    """Hash, inspect and write (f may be None) every chunk; the size.
+
+    On failure the hash threads are stopped.
+    """
     size = 0
-    for chunk in chunks:
-        hashes.update(chunk)
-        if checker is not None:
-            checker.feed(chunk)
-        if f is not None:
-            f.write(chunk)
-        size += len(chunk)
-        if progress is not None:
-            progress(size)
+    try:
+        for chunk in chunks:
+            hashes.update(chunk)
+            if checker is not None:
+                checker.feed(chunk)
+            if f is not None:
+                f.write(chunk)
+            size += len(chunk)
+            if progress is not None:
+                progress(size)
+    except BaseException:
+        hashes.close()
+        raise
     return size
 
 

@@ -2,12 +2,15 @@
 
 import errno
 import hashlib
+import io
 import os
 import threading
+import types
 
 import pytest
 
 from glance.common import exception
+from glance.common import streams
 from glance.store import writer
 
 
@@ -81,3 +84,64 @@ def test_other_failures_pass_through_and_clean_up(tmp_path, conf):
             open(partial, 'wb').close()
             raise exception.BadRequest('size mismatch')
     assert os.listdir(tmp_path) == []
+
+
+class _SlowHash:
+    """A hash that sometimes falls behind the writer, as a loaded hash
+    thread does."""
+
+    def __init__(self, name):
+        self._hash = hashlib.new(name)
+        self._calls = 0
+
+    def update(self, chunk):
+        self._calls += 1
+        if self._calls % 3 == 0:
+            threading.Event().wait(0.002)
+        self._hash.update(chunk)
+
+    def hexdigest(self):
+        return self._hash.hexdigest()
+
+
+def test_ring_buffers_are_not_reused_while_a_hash_still_needs_them(
+        conf, tmp_path, monkeypatch):
+    # Chunks are views of RING_DEPTH reused buffers: the hash threads'
+    # backlog must never reach a buffer the reader is filling again.
+    data = os.urandom(200 * 1024 + 7)
+    source = open_bytes(data)
+    slow = types.SimpleNamespace(md5=lambda **kw: _SlowHash('md5'),
+                                 new=_SlowHash)
+    monkeypatch.setattr(writer, 'hashlib', slow)
+    hashes = writer.Hashes()
+    target = tmp_path / 'out'
+    with writer.RawFile(str(target)) as f:
+        size = writer.consume(streams.ring_chunks(source.readinto, 1024),
+                              f, hashes)
+    assert size == len(data)
+    assert target.read_bytes() == data
+    md5, multihash = hashes.hexdigests()
+    assert md5 == hashlib.md5(data).hexdigest()
+    assert multihash == hashlib.sha512(data).hexdigest()
+
+
+def open_bytes(data):
+    return io.BytesIO(data)
+
+
+@pytest.mark.parametrize('piece', [None, 100])
+def test_ring_chunks_gather_and_pieces(piece):
+    data = os.urandom(10000)
+    source = open_bytes(data)
+    calls = []
+
+    def readinto(view):
+        calls.append(len(view))
+        return source.readinto(view)
+
+    chunks = [bytes(c) for c in streams.ring_chunks(
+        readinto, 4096, gather_seconds=60 if piece else None,
+        piece_size=piece)]
+    assert b''.join(chunks) == data
+    assert [len(c) for c in chunks] == [4096, 4096, 1808]
+    assert max(calls) == (piece or 4096)
