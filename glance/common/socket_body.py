@@ -17,6 +17,9 @@ to read) gives None from open_body(), and the caller reads wsgi.input.
 import inspect
 
 from gunicorn.http import body as gunicorn_body
+from oslo_config import cfg
+
+CONF = cfg.CONF
 
 # The environ key under which the reader of a request is kept, so that
 # the upload and the drain after a refusal read the same stream.
@@ -42,6 +45,7 @@ class SocketBody:
 
     def __init__(self, sock, buffered, length, on_end):
         self._sock = sock
+        self._blocking_timeout = sock.gettimeout()
         self._pending = bytearray(buffered)
         self._chunked = length is None
         # Bytes left of the current chunk, or of the whole body.
@@ -81,8 +85,14 @@ class SocketBody:
         self._left -= n
         return n
 
+    def set_timeout(self, seconds):
+        """How long one read may wait for the client (None: forever)."""
+        if not self.done:
+            self._sock.settimeout(seconds)
+
     def _finish(self):
         self.done = True
+        self._sock.settimeout(self._blocking_timeout)
         surplus, self._pending = bytes(self._pending), bytearray()
         self._on_end(surplus)
 
@@ -196,4 +206,8 @@ def _take_over(environ):
             unreader.unread(surplus)
         stream.failed = False
 
-    return SocketBody(sock, _take_buffered(unreader), length, on_end)
+    body = SocketBody(sock, _take_buffered(unreader), length, on_end)
+    # gunicorn's socket blocks for ever: a client that stops sending
+    # mid-body must not hold a thread (and its image) for good.
+    body.set_timeout(CONF.client_socket_timeout)
+    return body

@@ -143,6 +143,7 @@ def discard_rest(request, seconds=DISCARD_SECONDS):
     """
     body = socket_body.open_body(request.environ)
     if body is not None:
+        body.set_timeout(seconds)
         scratch = memoryview(bytearray(65536))
 
         def read():

@@ -665,6 +665,37 @@ def test_client_disconnects_mid_upload(api_server, client, use_chunks):
     assert_active_with(client, image['id'], data)
 
 
+@pytest.fixture(scope='module')
+def impatient_server():
+    server = server_lib.start_or_skip('sqlite', options={'DEFAULT': {
+        'client_socket_timeout': 2}})
+    yield server
+    server.cleanup()
+
+
+@pytest.mark.parametrize('use_chunks', [False, True])
+def test_client_stalls_mid_upload(impatient_server, use_chunks):
+    # A client that stops sending without closing gets an answer after
+    # client_socket_timeout, and the image is free for a retry.
+    client = impatient_server.client()
+    image = create_image(client)
+    data = data_of(2 * MiB, seed=41)
+    sock = open_upload(impatient_server, image['id'], len(data),
+                       data[:MiB], chunked_body=use_chunks)
+    started = time.monotonic()
+    try:
+        sock.settimeout(30)
+        assert read_status(sock) == 400
+        assert 2 <= time.monotonic() - started < 20
+    finally:
+        sock.close()
+    wait_status(client, image['id'], 'queued')
+    assert_queued_and_clean(impatient_server, client, image['id'])
+    assert put_file(client, image['id'], data).status_code == 204
+    assert_active_with(client, image['id'], data)
+    client.close()
+
+
 @pytest.mark.parametrize('bad_chunk', [b'zz\r\nabc\r\n',
                                        b'5\r\nabcdefgh\r\n',
                                        b'-1\r\n\r\n'])
