@@ -159,12 +159,6 @@ class SocketBody:
             self._receive()
 
 
-def _take_buffered(unreader):
-    data = unreader.buf.getvalue()
-    unreader.buf = type(unreader.buf)()
-    return data
-
-
 def open_body(environ):
     """The SocketBody of this request, or None to read wsgi.input."""
     if ENVIRON_KEY in environ:
@@ -174,23 +168,44 @@ def open_body(environ):
     return body
 
 
-def _take_over(environ):
+def _gunicorn_state(environ):
+    """(socket, body, reader, unreader, length or None for chunked) of a
+    body nobody has read yet, or None.
+
+    Only reads: gunicorn's classes are used as they are in the versions
+    requirements.txt admits, and anything unexpected means "not ours".
+    """
     stream = environ.get('wsgi.input')
     sock = environ.get('gunicorn.socket')
-    if (sock is None or type(stream) is not gunicorn_body.Body or
-            stream.buf.getbuffer().nbytes):
+    if sock is None or type(stream) is not gunicorn_body.Body:
         return None
-    reader = stream.reader
-    if type(reader) is gunicorn_body.LengthReader:
-        unreader, length = reader.unreader, reader.length
-    elif (type(reader) is gunicorn_body.ChunkedReader and
-            not reader.buf.getbuffer().nbytes and
-            reader.parser is not None and
-            inspect.getgeneratorstate(reader.parser) ==
-            inspect.GEN_CREATED):
-        unreader, length = reader.req.unreader, None
-    else:
+    try:
+        if stream.buf.getbuffer().nbytes or not hasattr(stream, 'failed'):
+            return None
+        reader = stream.reader
+        if type(reader) is gunicorn_body.LengthReader:
+            unreader, length = reader.unreader, reader.length
+        elif (type(reader) is gunicorn_body.ChunkedReader and
+                not reader.buf.getbuffer().nbytes and
+                reader.parser is not None and
+                inspect.getgeneratorstate(reader.parser) ==
+                inspect.GEN_CREATED):
+            unreader, length = reader.req.unreader, None
+        else:
+            return None
+        if not (hasattr(unreader.buf, 'getvalue') and
+                callable(getattr(unreader, 'unread', None))):
+            return None
+    except AttributeError:
         return None
+    return sock, stream, reader, unreader, length
+
+
+def _take_over(environ):
+    state = _gunicorn_state(environ)
+    if state is None:
+        return None
+    sock, stream, reader, unreader, length = state
 
     # gunicorn's reader is spent from here on: a stray read of
     # wsgi.input finds nothing, and unless the body ends cleanly the
@@ -200,13 +215,15 @@ def _take_over(environ):
     else:
         reader.length = 0
     stream.failed = True
+    buffered = unreader.buf.getvalue()
+    unreader.buf = type(unreader.buf)()
 
     def on_end(surplus):
         if surplus:
             unreader.unread(surplus)
         stream.failed = False
 
-    body = SocketBody(sock, _take_buffered(unreader), length, on_end)
+    body = SocketBody(sock, buffered, length, on_end)
     # gunicorn's socket blocks for ever: a client that stops sending
     # mid-body must not hold a thread (and its image) for good.
     body.set_timeout(CONF.client_socket_timeout)

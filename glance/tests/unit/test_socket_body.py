@@ -2,7 +2,10 @@
 
 import socket
 import threading
+import types
 
+from gunicorn.http import body as gunicorn_body
+from gunicorn.http import unreader as unreader_lib
 import pytest
 
 from glance.common import socket_body
@@ -131,3 +134,47 @@ def test_only_a_fresh_gunicorn_body_is_taken_over():
     assert socket_body.open_body(environ) is None
     # The answer is kept: the drain after a refusal asks again.
     assert environ[socket_body.ENVIRON_KEY] is None
+
+
+def gunicorn_environ(wire, chunked_body, length=None, started=False):
+    """The environ gunicorn gives an application: a Body over a socket
+    whose peer sends wire, part of which gunicorn read with the headers."""
+    ours, theirs = socket.socketpair()
+    theirs.sendall(wire)
+    theirs.close()
+    unreader = unreader_lib.SocketUnreader(ours)
+    # What gunicorn read along with the headers.
+    unreader.unread(ours.recv(10))
+    if chunked_body:
+        reader = gunicorn_body.ChunkedReader(
+            types.SimpleNamespace(unreader=unreader), unreader)
+    else:
+        reader = gunicorn_body.LengthReader(unreader, length)
+    stream = gunicorn_body.Body(reader)
+    if started:
+        stream.read(1)
+    return {'wsgi.input': stream, 'gunicorn.socket': ours}, unreader
+
+
+@pytest.mark.parametrize('chunked_body', [False, True])
+def test_a_fresh_gunicorn_body_is_read_from_the_socket(chunked_body, conf):
+    wire = (chunked(DATA) + b'0\r\n\r\n') if chunked_body else DATA
+    environ, unreader = gunicorn_environ(wire + b'NEXT', chunked_body,
+                                         len(DATA))
+    body = socket_body.open_body(environ)
+    assert isinstance(body, socket_body.SocketBody)
+    stream = environ['wsgi.input']
+    # Until the body ends cleanly the connection would be closed, and
+    # gunicorn's own reader is spent.
+    assert stream.failed is True
+    assert stream.read(10) == b''
+    assert read_all(body, 4096) == DATA
+    assert stream.failed is False
+    # gunicorn finds the next request where the body ended.
+    assert unreader.read() == b'NEXT'
+
+
+def test_a_body_already_begun_is_left_to_gunicorn(conf):
+    environ, _ = gunicorn_environ(DATA, False, len(DATA), started=True)
+    assert socket_body.open_body(environ) is None
+    assert environ['wsgi.input'].read() == DATA[1:]
