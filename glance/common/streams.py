@@ -12,6 +12,7 @@ whoever keeps chunks longer (a queue of hash threads) must keep fewer
 than that in hand, and whoever keeps one for good must copy it.
 """
 
+import mmap
 import time
 
 from glance.common import exception
@@ -42,10 +43,18 @@ def declared_size(request):
 RING_DEPTH = 4
 
 
+def _buffer(size):
+    # Anonymous memory, which the kernel zeroes page by page as it is first
+    # written: a small body touches only what it fills, where
+    # bytearray(size) would zero (and fault in) all of it, every request.
+    return memoryview(mmap.mmap(-1, size))
+
+
 def ring_chunks(readinto, chunk_size, gather_seconds=None,
                 piece_size=None):
     """Yield chunks read by readinto(view) -> bytes read (0 at the end)
-    into a ring of RING_DEPTH buffers that are reused.
+    into a ring of RING_DEPTH buffers that are reused (and made only as
+    the body needs them).
 
     With gather_seconds, a chunk is yielded once that long has passed
     since it began to fill, full or not, so that a slow source still
@@ -53,9 +62,11 @@ def ring_chunks(readinto, chunk_size, gather_seconds=None,
     whose readinto() waits until the view is full.
     """
     piece_size = piece_size or chunk_size
-    ring = [memoryview(bytearray(chunk_size)) for _ in range(RING_DEPTH)]
+    ring = []
     turn = 0
     while True:
+        if turn == len(ring) < RING_DEPTH:
+            ring.append(_buffer(chunk_size))
         view = ring[turn % RING_DEPTH]
         filled = 0
         if gather_seconds is not None:
