@@ -1,7 +1,7 @@
 """The one place where the layers around the repositories are stacked.
 
-Order, outermost first: policy -> property protections -> notifications
--> domain rules -> database. A reader follows a request from the
+Order, outermost first: policy -> property protections -> domain rules ->
+database. A reader follows a request from the
 controller into the SQL through the modules named here.
 
 The service's own context (glance.context.admin_context: import tasks,
@@ -14,6 +14,7 @@ from glance.api import property_protections
 from glance.api import property_proxy
 from glance.db import images as db_images
 from glance.db import members as db_members
+from glance.db import tasks as db_tasks
 from glance.domain import image as domain_image
 
 
@@ -33,6 +34,9 @@ class Gateway:
         image = db_images.get(context, image_id)
         repo = db_members.MemberRepo(context, image)
         return policy.MemberRepoProxy(repo, context)
+
+    def get_task_repo(self, context):
+        return policy.TaskRepoProxy(db_tasks.TaskRepo(context), context)
 
 
 _GATEWAY = Gateway()

@@ -184,3 +184,47 @@ class MemberRepoProxy:
         member = self.repo.get(member_id)
         self.policy.enforce('delete_member', self._target(member_id))
         self.repo.remove(member)
+
+
+class TaskRepoProxy:
+    """Wraps the task repository. Every call of the tasks API passes
+    tasks_api_access and then its own rule, with the task's owner (or,
+    before there is a task, the caller's project) as the target."""
+
+    def __init__(self, repo, context):
+        self.repo = repo
+        self.context = context
+        self.policy = Enforcer(context)
+
+    def _enforce(self, rule, owner=None):
+        owner = owner or self.context.project_id
+        target = {'project_id': owner, 'owner': owner}
+        self.policy.enforce('tasks_api_access', target)
+        self.policy.enforce(rule, target)
+
+    def get(self, task_id):
+        try:
+            task = self.repo.get(task_id)
+        except exception.NotFound:
+            # Who may not use the tasks API learns nothing from a 404.
+            self._enforce('get_task')
+            raise
+        self._enforce('get_task', task.owner)
+        return task
+
+    def list(self, **filters):
+        self._enforce('get_tasks')
+        return self.repo.list(**filters)
+
+    def add(self, task):
+        self._enforce('add_task')
+        return self.repo.add(task)
+
+    def remove(self, task_id):
+        self._enforce('modify_task')
+        return self.repo.remove(task_id)
+
+    def list_for_image(self, image_id):
+        # Guarded by the image's own rule, get_image_tasks, when the image
+        # was loaded.
+        return self.repo.list_for_image(image_id)

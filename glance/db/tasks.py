@@ -138,6 +138,44 @@ def list_for_image(image_id, owner=None):
         return [_from_row(row) for row in session.execute(query)]
 
 
+class TaskRepo:
+    """The tasks a request context may see: its project's, or every
+    project's for an admin. Tasks are never deleted through the API: they
+    expire task_time_to_live hours after they finish."""
+
+    def __init__(self, context):
+        self.context = context
+
+    def _owner(self):
+        return None if self.context.is_admin else self.context.project_id
+
+    def get(self, task_id):
+        task = get(task_id)
+        owner = self._owner()
+        if owner is not None and task.owner != owner:
+            raise TaskNotFound(task_id)
+        return task
+
+    def list(self, **filters):
+        return list_tasks(owner=self._owner(), **filters)
+
+    def list_for_image(self, image_id):
+        # The caller's own tasks only, an admin's too: clients are written
+        # against the reference, which answers so (the owner of an image
+        # does not see an admin's copy-image task, nor the admin the
+        # owner's import).
+        return list_for_image(image_id, owner=self.context.project_id)
+
+    def add(self, task):
+        return add(task)
+
+    def remove(self, task_id):
+        raise exception.MethodNotAllowed(
+            'This operation is currently not permitted on Glance Tasks. '
+            'They are auto deleted after reaching the time based on their '
+            'expires_at property.', headers={'Allow': 'GET'})
+
+
 @engine.retry_on_busy
 def set_status(task_id, status, message=None, result=None, image_id=None):
     """Move a task on; False if it is no longer in a state that allows it.

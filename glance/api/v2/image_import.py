@@ -407,9 +407,9 @@ def image_task_view(task):
 
 def image_tasks(request, image_id):
     wsgi.refuse_body(request)
-    context = images.context_of(request)
     image = images.load(request, image_id, 'get_image_tasks')
-    tasks = db_tasks.list_for_image(image.id, owner=context.project_id)
+    repo = gateway.get().get_task_repo(images.context_of(request))
+    tasks = repo.list_for_image(image.id)
     return wsgi.json_response({'tasks': [image_task_view(t)
                                          for t in tasks]})
 

@@ -12,7 +12,6 @@ import urllib.parse
 
 from oslo_config import cfg
 
-from glance.api import policy
 from glance.api.v2 import images
 from glance.async_ import executor
 from glance.common import exception
@@ -20,18 +19,13 @@ from glance.common import url_filter
 from glance.common import wsgi
 from glance.db import tasks as db_tasks
 from glance.domain import task as domain_task
+from glance import gateway
 
 CONF = cfg.CONF
 
 
-def _enforce(request, rule, target=None):
-    context = images.context_of(request)
-    enforcer = policy.Enforcer(context)
-    target = target or {'project_id': context.project_id,
-                        'owner': context.project_id}
-    enforcer.enforce('tasks_api_access', target)
-    enforcer.enforce(rule, target)
-    return context
+def task_repo(request):
+    return gateway.get().get_task_repo(images.context_of(request))
 
 
 def _isotime(moment):
@@ -77,7 +71,7 @@ def _int_param(params, name, default, maximum=None):
 
 
 def index(request):
-    context = _enforce(request, 'get_tasks')
+    repo = task_repo(request)
     params = request.GET
     known = {'status', 'type', 'limit', 'marker', 'sort_key', 'sort_dir'}
     status = params.get('status')
@@ -97,13 +91,9 @@ def index(request):
         raise exception.BadRequest('Invalid sort direction: %s' % sort_dir)
     limit = _int_param(params, 'limit', CONF.limit_param_default,
                        CONF.api_limit_max)
-    owner = None if context.is_admin else context.project_id
-    page = []
-    if limit:
-        page = db_tasks.list_tasks(owner=owner, status=status,
-                                   task_type=task_type,
-                                   marker=params.get('marker'), limit=limit,
-                                   sort_key=sort_key, sort_dir=sort_dir)
+    page = repo.list(status=status, task_type=task_type,
+                     marker=params.get('marker'), limit=limit,
+                     sort_key=sort_key, sort_dir=sort_dir)
     query = [(k, v) for k, v in params.items()
              if k in known and k != 'marker']
     urlencode = urllib.parse.urlencode
@@ -116,31 +106,13 @@ def index(request):
     return wsgi.json_response(body)
 
 
-def _load(request, task_id, rule):
-    context = images.context_of(request)
-    try:
-        task = db_tasks.get(task_id)
-    except exception.NotFound:
-        _enforce(request, rule)
-        raise
-    _enforce(request, rule, {'project_id': task.owner, 'owner': task.owner})
-    if not context.is_admin and task.owner != context.project_id:
-        raise db_tasks.TaskNotFound(task_id)
-    return task
-
-
 def show(request, task_id):
     wsgi.refuse_body(request)
-    return wsgi.json_response(task_view(_load(request, task_id,
-                                              'get_task')))
+    return wsgi.json_response(task_view(task_repo(request).get(task_id)))
 
 
 def delete(request, task_id):
-    _enforce(request, 'modify_task')
-    raise exception.MethodNotAllowed(
-        'This operation is currently not permitted on Glance Tasks. They '
-        'are auto deleted after reaching the time based on their '
-        'expires_at property.', headers={'Allow': 'GET'})
+    task_repo(request).remove(task_id)
 
 
 def _check_input(body):
@@ -171,13 +143,14 @@ def _check_input(body):
 
 
 def create(request):
-    context = _enforce(request, 'add_task')
+    context = images.context_of(request)
+    repo = task_repo(request)
     task_type, task_input = _check_input(wsgi.read_json_body(request))
     task = domain_task.new_task(task_type, owner=context.project_id,
                                 user_id=context.user_id,
                                 request_id=context.request_id,
                                 task_input=task_input)
-    db_tasks.add(task)
+    repo.add(task)
     executor.submit(task.id, context)
     return wsgi.json_response(task_view(task), status=201,
                               headers={'Location': '/v2/tasks/%s'

@@ -487,6 +487,55 @@ def test_qcow2_is_inspected(member):
 
 # -- the legacy tasks API ----------------------------------------------
 
+@pytest.fixture(scope='module')
+def open_tasks_server(tmp_path_factory):
+    """An operator who lets members use the tasks API."""
+    policy = tmp_path_factory.mktemp('policy') / 'policy.yaml'
+    policy.write_text('"tasks_api_access": "role:member"\n')
+    options = dict(SERVER_OPTIONS,
+                   oslo_policy={'policy_file': str(policy)})
+    server = server_lib.start_or_skip('sqlite', options=options)
+    yield server
+    server.cleanup_in_background()
+
+
+def test_the_tasks_api_shows_a_project_its_own_tasks(open_tasks_server,
+                                                     web):
+    web.files['/mine.raw'] = data_of(1000, seed=9)
+    alice = open_tasks_server.client(project_id='alice',
+                                     roles='member,reader')
+    bob = open_tasks_server.client(project_id='bob', roles='member,reader')
+    admin = open_tasks_server.client()
+    body = {'type': 'import',
+            'input': {'import_from': web.url('/mine.raw'),
+                      'import_from_format': 'raw',
+                      'image_properties': {'name': 'mine',
+                                           'container_format': 'bare'}}}
+    response = alice.post('/v2/tasks', json=body)
+    assert response.status_code == 201, response.text
+    task_id = response.json()['id']
+
+    def listed(client):
+        response = client.get('/v2/tasks')
+        assert response.status_code == 200, response.text
+        return [t['id'] for t in response.json()['tasks']]
+
+    assert alice.get('/v2/tasks/%s' % task_id).json()['owner'] == 'alice'
+    assert task_id in listed(alice)
+    # Another project neither sees it nor learns that it exists.
+    assert bob.get('/v2/tasks/%s' % task_id).status_code == 404
+    assert task_id not in listed(bob)
+    assert bob.get('/v2/tasks?marker=%s' % task_id).status_code == 400
+    # The admin sees every project's tasks.
+    assert admin.get('/v2/tasks/%s' % task_id).status_code == 200
+    assert task_id in listed(admin)
+    # Still not deletable, by anybody.
+    assert alice.delete('/v2/tasks/%s' % task_id).status_code == 405
+    assert admin.delete('/v2/tasks/%s' % task_id).status_code == 405
+    for client in (alice, bob, admin):
+        client.close()
+
+
 def test_legacy_tasks_api(admin, member, web):
     data = data_of(10000, seed=7)
     web.files['/task.raw'] = data

@@ -1,11 +1,14 @@
 """Policy defaults in code, and enforcing them on request contexts."""
 
+import types
+
 import pytest
 import yaml
 from oslo_policy import generator
 from oslo_policy import policy as oslo_policy
 
 from glance.api import policy as api_policy
+from glance.common import exception
 from glance import context
 from glance.domain import image as domain
 from glance import policies
@@ -299,3 +302,69 @@ def test_defaults_are_back_after_reset():
     # the defaults hold.
     assert allowed('modify_image', ctx(roles=MEMBER))
     assert not allowed('publicize_image', ctx(roles=MEMBER))
+
+
+# -- the task repository proxy -------------------------------------------
+
+class _Tasks:
+    """A task repository holding one task of OWNER."""
+
+    def __init__(self):
+        self.task = types.SimpleNamespace(id='t-1', owner=OWNER)
+        self.added = []
+
+    def get(self, task_id):
+        if task_id != self.task.id:
+            raise exception.NotFound('no task %s' % task_id)
+        return self.task
+
+    def list(self, **filters):
+        return [self.task]
+
+    def add(self, task):
+        self.added.append(task)
+        return task
+
+    def remove(self, task_id):
+        raise exception.MethodNotAllowed('tasks are not deleted')
+
+
+def task_proxy(caller):
+    return api_policy.TaskRepoProxy(_Tasks(), caller)
+
+
+@pytest.mark.parametrize('call', [
+    lambda repo: repo.get('t-1'),
+    lambda repo: repo.get('missing'),
+    lambda repo: repo.list(),
+    lambda repo: repo.add(object()),
+    lambda repo: repo.remove('t-1'),
+])
+def test_the_tasks_api_needs_tasks_api_access(call):
+    # 403 before anything else, an unknown task included: who may not use
+    # the tasks API learns nothing about which tasks exist.
+    with pytest.raises(exception.Forbidden):
+        call(task_proxy(ctx(roles=MEMBER)))
+
+
+def test_what_the_tasks_api_gives_an_admin():
+    admin = task_proxy(ctx(project=OTHER, roles=ADMIN))
+    assert admin.get('t-1').owner == OWNER
+    assert len(admin.list()) == 1
+    with pytest.raises(exception.NotFound):
+        admin.get('missing')
+    with pytest.raises(exception.MethodNotAllowed):
+        admin.remove('t-1')
+    new = object()
+    assert admin.add(new) is new
+
+
+def test_each_task_rule_is_checked_with_the_task_owner(conf, tmp_path):
+    path = tmp_path / 'policy.yaml'
+    path.write_text('"tasks_api_access": "role:member"\n'
+                    '"get_task": "project_id:%(project_id)s"\n')
+    conf.config(policy_file=str(path), group='oslo_policy')
+    policies.reset()
+    assert task_proxy(ctx(project=OWNER)).get('t-1').id == 't-1'
+    with pytest.raises(exception.Forbidden):
+        task_proxy(ctx(project=OTHER)).get('t-1')
