@@ -2,7 +2,8 @@
 
 WebServer is a threaded http.server on 127.0.0.1 serving bytes from a
 dict; it can also redirect (/redirect?to=URL), answer slowly
-(/slow/<name>?seconds=N spreads the body over N seconds) and hang.
+(/slow/<name>?seconds=N spreads the body over N seconds), send the body
+chunked (/chunked/<name>) or only half of it (/short/<name>), and hang.
 """
 
 import hashlib
@@ -167,17 +168,32 @@ class WebServer:
                     self.send_header('Content-Length', '0')
                     self.end_headers()
                     return
-                slow = parsed.path.startswith('/slow/')
-                name = parsed.path[len('/slow'):] if slow else parsed.path
-                data = outer.files.get(name)
+                mode, _, rest = parsed.path[1:].partition('/')
+                if mode not in ('slow', 'chunked', 'short'):
+                    mode, rest = None, parsed.path[1:]
+                data = outer.files.get('/' + rest)
                 if data is None:
                     self.send_error(404)
                     return
                 self.send_response(200)
                 self.send_header('Content-Type', 'application/octet-stream')
+                if mode == 'chunked':
+                    # No Content-Length: the body in chunks of odd sizes.
+                    self.send_header('Transfer-Encoding', 'chunked')
+                    self.end_headers()
+                    for i in range(0, len(data), 100003):
+                        part = data[i:i + 100003]
+                        self.wfile.write(b'%x\r\n%s\r\n' % (len(part), part))
+                    self.wfile.write(b'0\r\n\r\n')
+                    return
                 self.send_header('Content-Length', str(len(data)))
                 self.end_headers()
-                if not slow:
+                if mode == 'short':
+                    # Half the body, then the connection closes.
+                    self.wfile.write(data[:len(data) // 2])
+                    self.close_connection = True
+                    return
+                if mode != 'slow':
                     self.wfile.write(data)
                     return
                 seconds = float(query.get('seconds', ['3'])[0])

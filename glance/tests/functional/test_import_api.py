@@ -212,6 +212,29 @@ def test_web_download_to_two_stores(member, web):
     assert member.get('/v2/images/%s/file' % image['id']).content == data
 
 
+@pytest.mark.parametrize('mode', ['chunked', 'short'])
+def test_web_download_of_a_chunked_or_truncated_source(member, web, mode):
+    data = data_of(3 * MiB + 11, seed=12)
+    web.files['/%s.raw' % mode] = data
+    image = h.create_image(member)
+    uri = web.url('/%s/%s.raw' % (mode, mode))
+    response = h.import_image(member, image['id'], 'web-download',
+                              method_extra={'uri': uri})
+    assert response.status_code == 202, response.text
+    task = h.wait_task(member, image['id'])
+    if mode == 'short':
+        # Half of what the source announced never makes an image.
+        assert task['status'] == 'failure', task
+        assert 'bytes' in task['message'], task
+        assert h.show(member, image['id'])['status'] == 'queued'
+        return
+    assert task['status'] == 'success', task
+    image = h.show(member, image['id'])
+    assert image['size'] == len(data)
+    assert (image['checksum'], image['os_hash_value']) == h.hashes(data)
+    assert member.get('/v2/images/%s/file' % image['id']).content == data
+
+
 def test_web_download_404(member, web):
     image = h.create_image(member)
     response = h.import_image(member, image['id'], 'web-download',
