@@ -39,3 +39,16 @@ def conf():
     finally:
         fixture.cleanUp()
         policies.reset()
+
+
+@pytest.fixture
+def policy_file(conf, tmp_path):
+    """use(text): make text, a policy file's rules, the operator's
+    [oslo_policy] policy_file; undone with the configuration."""
+    def use(text):
+        path = tmp_path / 'policy.yaml'
+        path.write_text(text)
+        conf.config(policy_file=str(path), group='oslo_policy')
+        policies.reset()
+        return path
+    return use

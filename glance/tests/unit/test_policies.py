@@ -285,12 +285,9 @@ def test_tasks_api_is_admin_only():
 
 # -- operator policy files ------------------------------------------------
 
-def test_policy_file_overrides_a_default(conf, tmp_path):
-    path = tmp_path / 'policy.yaml'
-    path.write_text('"modify_image": "role:admin"\n'
-                    '"publicize_image": "role:member"\n')
-    conf.config(policy_file=str(path), group='oslo_policy')
-    policies.reset()
+def test_policy_file_overrides_a_default(policy_file):
+    policy_file('"modify_image": "role:admin"\n'
+                '"publicize_image": "role:member"\n')
     assert not allowed('modify_image', ctx(roles=MEMBER))
     assert allowed('publicize_image', ctx(roles=MEMBER))
     # Rules the file does not name keep their defaults.
@@ -359,12 +356,9 @@ def test_what_the_tasks_api_gives_an_admin():
     assert admin.add(new) is new
 
 
-def test_each_task_rule_is_checked_with_the_task_owner(conf, tmp_path):
-    path = tmp_path / 'policy.yaml'
-    path.write_text('"tasks_api_access": "role:member"\n'
-                    '"get_task": "project_id:%(project_id)s"\n')
-    conf.config(policy_file=str(path), group='oslo_policy')
-    policies.reset()
+def test_each_task_rule_is_checked_with_the_task_owner(policy_file):
+    policy_file('"tasks_api_access": "role:member"\n'
+                '"get_task": "project_id:%(project_id)s"\n')
     assert task_proxy(ctx(project=OWNER)).get('t-1').id == 't-1'
     with pytest.raises(exception.Forbidden):
         task_proxy(ctx(project=OTHER)).get('t-1')

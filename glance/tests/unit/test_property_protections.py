@@ -10,7 +10,6 @@ from glance.api import property_proxy
 from glance.common import exception
 from glance import context
 from glance.domain import image as domain
-from glance import policies
 
 ETC = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'etc')
 
@@ -132,12 +131,9 @@ def test_missing_operation_is_denied(tmp_path):
 
 # -- policies format -------------------------------------------------------
 
-def test_policies_format(tmp_path, conf):
-    policy_file = tmp_path / 'policy.yaml'
-    policy_file.write_text('"glance_creator": "role:admin or role:member"\n'
-                           '"glance_reader": "role:reader"\n')
-    conf.config(policy_file=str(policy_file), group='oslo_policy')
-    policies.reset()
+def test_policies_format(tmp_path, policy_file):
+    policy_file('"glance_creator": "role:admin or role:member"\n'
+                '"glance_reader": "role:reader"\n')
     rules = pp.parse(write(tmp_path, """
         [^x_billing_.*]
         create = context_is_admin
@@ -236,13 +232,10 @@ def test_load_from_configuration(tmp_path, conf):
 @pytest.mark.parametrize('name,rule_format', [
     ('property-protections-roles.conf.sample', 'roles'),
     ('property-protections-policies.conf.sample', 'policies')])
-def test_samples_parse(name, rule_format, conf, tmp_path):
+def test_samples_parse(name, rule_format, policy_file):
     if rule_format == 'policies':
-        policy_file = tmp_path / 'policy.yaml'
-        policy_file.write_text('"glance_creator": "role:member"\n'
-                               '"glance_reader": "role:reader"\n')
-        conf.config(policy_file=str(policy_file), group='oslo_policy')
-        policies.reset()
+        policy_file('"glance_creator": "role:member"\n'
+                    '"glance_reader": "role:reader"\n')
     rules = pp.parse(os.path.join(ETC, name), rule_format)
     assert rules.sections
 
