@@ -21,6 +21,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.async_.flows import api_image_import as flow
+from glance.async_.flows import import_state
 from glance.common import exception
 from glance.db import images as db_images
 from glance.db import tasks as db_tasks
@@ -80,8 +81,8 @@ def remove_unreferenced_store_files(image_id):
 
 def _restore(task):
     """Put the image of a dead import back as a failed import leaves it."""
-    state = flow.ImportState(task, None)
-    flow._ImageLock(state).revert()
+    state = import_state.ImportState(task, None)
+    import_state.ImageLock(state).revert()
     remove_unreferenced_store_files(task.image_id)
 
 
@@ -119,7 +120,7 @@ def recover_orphans():
     """At start-up: fail the imports this node was running, repair images."""
     node = staging.node_id()
     for image_id, task_id in db_tasks.images_locked_by_host(
-            flow.IMPORT_HOST, node):
+            import_state.IMPORT_HOST, node):
         try:
             task = db_tasks.get(task_id, include_expired=True)
         except exception.NotFound:
@@ -163,7 +164,8 @@ def _recover_unlocked_tasks():
 def _recover_stages():
     """Stages cut short on this node: back to queued."""
     host = staging.stage_host()
-    for image_id in db_images.find_by_host('uploading', flow.STAGE_HOST, host):
+    for image_id in db_images.find_by_host('uploading',
+                                           import_state.STAGE_HOST, host):
         if staging.exists(image_id) and staging.load_info(image_id):
             continue
         LOG.warning('Image %s was being staged when this node stopped; '
@@ -172,7 +174,7 @@ def _recover_stages():
         try:
             image = db_images.get_any(image_id)
             image.set_status('queued')
-            image.extra_properties.pop(flow.STAGE_HOST, None)
+            image.extra_properties.pop(import_state.STAGE_HOST, None)
             db_images.save(None, image)
         except exception.GlanceError:
             LOG.info('Image %s changed meanwhile', image_id)

@@ -4,6 +4,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.async_.flows import api_image_import
+from glance.async_.flows import import_state
 from glance.common import exception
 from glance import context as glance_context
 from glance.db import tasks as db_tasks
@@ -63,7 +64,7 @@ def legacy_import(task, context):
         'backend': [store] if store else [None],
     }
     db_tasks.begin_import(marker, image.id, 'queued', 'importing', {
-        api_image_import.IMPORT_HOST: staging.node_id()}, insert_task=False)
+        import_state.IMPORT_HOST: staging.node_id()}, insert_task=False)
     try:
         api_image_import.run(marker, context)
     except Exception:

@@ -32,6 +32,7 @@ from glance.api.v2 import images
 from glance.async_ import executor
 from glance.async_.flows import api_image_import as flow
 from glance.async_.flows import glance_download
+from glance.async_.flows import import_state
 from glance.async_ import recovery
 from glance.common import exception
 from glance.common import streams
@@ -92,7 +93,7 @@ def _stage(request, image_id):
     repo = _admin_repo()
     image = repo.get(image.id)
     image.set_status('uploading')
-    image.extra_properties[flow.STAGE_HOST] = staging.stage_host()
+    image.extra_properties[import_state.STAGE_HOST] = staging.stage_host()
     repo.save(image)
     chunks = streams.request_chunks(
         request, CONF.data_chunk_size, limit, limit_message,
@@ -122,7 +123,7 @@ def _unstage(repo, image_id):
         image = repo.get(image_id)
         if image.status == 'uploading':
             image.set_status('queued')
-            image.extra_properties.pop(flow.STAGE_HOST, None)
+            image.extra_properties.pop(import_state.STAGE_HOST, None)
             repo.save(image)
     except exception.GlanceError:
         LOG.info('Image %s changed while its stage failed', image_id)
@@ -290,7 +291,7 @@ def _attach_catalog(request, context):
 
 def _proxy_to_stage_host(request, body, image):
     """Send a glance-direct import to the node that holds the data."""
-    host = image.extra_properties.get(flow.STAGE_HOST)
+    host = image.extra_properties.get(import_state.STAGE_HOST)
     if staging.exists(image.id) or not host or \
             host == staging.stage_host() or \
             not host.startswith(('http://', 'https://')) or \
@@ -317,12 +318,12 @@ def _proxy_to_stage_host(request, body, image):
 
 
 def _bookkeeping(image, stores):
-    props = {flow.IMPORT_HOST: staging.node_id()}
+    props = {import_state.IMPORT_HOST: staging.node_id()}
     if backends.multistore():
-        props[flow.IMPORTING] = ','.join(stores)
-        props[flow.FAILED] = ','.join(
-            s for s in flow.store_list(image.extra_properties.get(
-                flow.FAILED)) if s not in stores)
+        props[import_state.IMPORTING] = ','.join(stores)
+        props[import_state.FAILED] = ','.join(
+            s for s in import_state.store_list(image.extra_properties.get(
+                import_state.FAILED)) if s not in stores)
     return props
 
 

@@ -29,7 +29,6 @@ did not get the data in os_glance_failed_import, drops the lock and
 removes the staged data.
 """
 
-import contextlib
 import os
 
 from oslo_config import cfg
@@ -38,17 +37,13 @@ from stevedore import named
 from taskflow import engines
 from taskflow import exceptions as tf_exc
 from taskflow.patterns import linear_flow
-from taskflow import task as tf_task
 
 from glance.async_ import executor
+from glance.async_.flows import import_state
 from glance.async_ import http_fetch
 from glance.common import exception
-from glance import context as glance_context
-from glance.db import tasks as db_tasks
-from glance import gateway
 from glance.store import backends
 from glance.store import staging
-from glance.store import upload
 from glance.store import writer
 
 CONF = cfg.CONF
@@ -57,179 +52,8 @@ LOG = logging.getLogger(__name__)
 TASK_TYPE = 'api_image_import'
 PLUGIN_NAMESPACE = 'glance.image_import.plugins'
 
-LOCK = db_tasks.LOCK_PROPERTY
-IMPORT_HOST = 'os_glance_import_host'
-STAGE_HOST = 'os_glance_stage_host'
-IMPORTING = 'os_glance_importing_to_stores'
-FAILED = 'os_glance_failed_import'
 
-
-class LockLost(exception.Conflict):
-    def __init__(self, image_id):
-        super().__init__('The import lock of image %s was taken by another '
-                         'import; this one stops.' % image_id)
-
-
-class ValidationFailed(exception.BadRequest):
-    pass
-
-
-class ImageGone(exception.NotFound):
-    def __init__(self, image_id):
-        super().__init__('Image %s was deleted while it was being '
-                         'imported.' % image_id)
-
-
-def store_list(value):
-    return [s for s in (value or '').split(',') if s]
-
-
-def edit_store_list(image, name, add=(), remove=()):
-    """Edit a comma-list bookkeeping property (multi-store only)."""
-    if not backends.multistore():
-        return
-    items = [s for s in store_list(image.extra_properties.get(name))
-             if s not in remove]
-    for store in add:
-        if store and store not in items:
-            items.append(store)
-    image.extra_properties[name] = ','.join(items)
-
-
-class ImportState:
-    """What the tasks of one import share."""
-
-    def __init__(self, task, context):
-        self.task_id = task.id
-        self.image_id = task.image_id
-        self.task_input = task.input or {}
-        self.import_req = self.task_input.get('import_req') or {}
-        self.method = (self.import_req.get('method') or {}).get('name')
-        self.stores = list(self.task_input.get('backend') or [None])
-        self.must_succeed = bool(self.import_req.get(
-            'all_stores_must_succeed', True))
-        self.admin_context = glance_context.admin_context()
-        self.context = context or self.admin_context
-        self.repo = gateway.get().get_image_repo(self.admin_context)
-        self.written = {}
-        self.failed = []
-        self.info = None
-        self.original = {}
-        self.original_props = {}
-        self.remote = None
-
-    @property
-    def is_copy(self):
-        return self.method == 'copy-image'
-
-    @property
-    def staging_path(self):
-        return staging.path(self.image_id)
-
-    def get_image(self):
-        try:
-            return self.repo.get(self.image_id)
-        except exception.NotFound:
-            raise ImageGone(self.image_id)
-
-    @contextlib.contextmanager
-    def image_action(self, check_lock=True):
-        """A fresh copy of the image to change; saved on the way out."""
-        image = self.get_image()
-        if check_lock and image.extra_properties.get(LOCK) != self.task_id:
-            raise LockLost(self.image_id)
-        yield image
-        try:
-            self.repo.save(image)
-        except exception.ImageNotFound:
-            raise ImageGone(self.image_id)
-
-    def progress(self, verb, total=None):
-        return executor.Progress(self.task_id, verb, total)
-
-    def remember(self, image, *names):
-        """Keep attributes a plugin is about to change, for the revert."""
-        for name in names:
-            self.original.setdefault(name, getattr(image, name))
-
-    def storage_limit(self, image):
-        return upload.storage_limit(image.owner)
-
-    def owns_image(self):
-        """False once another import has taken the image's lock."""
-        try:
-            return db_tasks.lock_holder(self.image_id) in (None,
-                                                           self.task_id)
-        except Exception:
-            return False
-
-    def discard_staging(self):
-        if self.owns_image():
-            staging.discard(self.image_id)
-
-
-def limited(chunks, limit, message):
-    total = 0
-    for chunk in chunks:
-        total += len(chunk)
-        if total > limit:
-            raise exception.LimitExceeded(message)
-        yield chunk
-
-
-class _Task(tf_task.Task):
-    def __init__(self, state, name=None, **kwargs):
-        super().__init__(name=name or self.__class__.__name__.lstrip('_'),
-                         **kwargs)
-        self.state = state
-
-
-class _ImageLock(_Task):
-    """Checks the lock; its revert restores the image (it runs last)."""
-
-    def execute(self):
-        with self.state.image_action():
-            pass
-
-    def revert(self, *args, **kwargs):
-        state = self.state
-        try:
-            holder = db_tasks.lock_holder(state.image_id)
-            if holder not in (None, state.task_id):
-                # Our lock was broken and another import runs now: the
-                # image and the staged data are its business.
-                LOG.warning('Import %s of image %s lost its lock to %s; '
-                            'leaving the image alone.', state.task_id,
-                            state.image_id, holder)
-                return
-            staging.discard(state.image_id)
-            with state.image_action(check_lock=False) as image:
-                if image.extra_properties.get(LOCK) == state.task_id:
-                    del image.extra_properties[LOCK]
-                image.extra_properties.pop(IMPORT_HOST, None)
-                image.extra_properties.pop(STAGE_HOST, None)
-                kept = set(image.stores)
-                missing = [s for s in state.stores
-                           if s and s not in kept]
-                edit_store_list(image, IMPORTING, remove=state.stores)
-                edit_store_list(image, FAILED, add=missing)
-                for name, value in state.original.items():
-                    setattr(image, name, value)
-                for name, value in state.original_props.items():
-                    if value is None:
-                        image.extra_properties.pop(name, None)
-                    else:
-                        image.extra_properties[name] = value
-                if not state.is_copy and image.status == 'importing':
-                    image.set_status('queued')
-        except exception.NotFound:
-            LOG.info('Image %s is gone; nothing to restore.', state.image_id)
-        except Exception:
-            LOG.exception('Could not restore image %s after its failed '
-                          'import', state.image_id)
-
-
-class _GlanceDirect(_Task):
+class _GlanceDirect(import_state.Task):
     def execute(self):
         if not staging.exists(self.state.image_id):
             raise exception.NotFound(
@@ -237,17 +61,7 @@ class _GlanceDirect(_Task):
                 'the data again.' % self.state.image_id)
 
 
-def _validation_algorithms(state):
-    data = (state.import_req.get('method') or {}).get('validation_data')
-    if not data:
-        return []
-    algos = []
-    if data.get('os_hash_algo'):
-        algos.append(data['os_hash_algo'])
-    return algos
-
-
-class _WebDownload(_Task):
+class _WebDownload(import_state.Task):
     def execute(self):
         state = self.state
         uri = state.import_req['method']['uri']
@@ -260,9 +74,9 @@ class _WebDownload(_Task):
             raise exception.LimitExceeded(message)
         progress = state.progress('Downloaded', response.length)
         state.info = staging.write(
-            state.image_id, limited(response, limit, message),
+            state.image_id, import_state.limited(response, limit, message),
             disk_format=image.disk_format,
-            extra_algorithms=_validation_algorithms(state),
+            extra_algorithms=state.validation_algorithms(),
             progress=progress, expected_size=response.length)
         progress.report()
 
@@ -277,7 +91,7 @@ def _same_device(a, b):
         return False
 
 
-class _CopyImage(_Task):
+class _CopyImage(import_state.Task):
     """Brings an active image's data from one of its stores to staging."""
 
     def execute(self):
@@ -334,7 +148,7 @@ class _CopyImage(_Task):
         self.state.discard_staging()
 
 
-class _VerifyValidationData(_Task):
+class _VerifyValidationData(import_state.Task):
     """The data as fetched or staged has the hash the user expects."""
 
     def execute(self):
@@ -353,13 +167,13 @@ class _VerifyValidationData(_Task):
                     state.staging_path, [algorithm],
                     progress=state.progress('Hashed'))[algorithm]
             if actual.lower() != expected.lower():
-                raise ValidationFailed(
+                raise import_state.ValidationFailed(
                     'The %s hash of the data is %s, not the expected %s; '
                     'the data was discarded.' % (algorithm, actual,
                                                  expected))
 
 
-class _Inspect(_Task):
+class _Inspect(import_state.Task):
     """Format inspection of the final data, and its hashes."""
 
     def execute(self):
@@ -424,7 +238,7 @@ def store_data(state, store):
     return written
 
 
-class _ImportToStore(_Task):
+class _ImportToStore(import_state.Task):
     def __init__(self, state, store):
         super().__init__(state, name='ImportToStore-%s' % (store or
                                                            'default'))
@@ -442,12 +256,15 @@ class _ImportToStore(_Task):
                         state.image_id, self.store, reason)
             state.failed.append((self.store, reason))
             with state.image_action() as image:
-                edit_store_list(image, IMPORTING, remove=[self.store])
-                edit_store_list(image, FAILED, add=[self.store])
+                import_state.edit_store_list(
+                    image, import_state.IMPORTING, remove=[self.store])
+                import_state.edit_store_list(
+                    image, import_state.FAILED, add=[self.store])
             return
         state.written[self.store] = written
         with state.image_action() as image:
-            edit_store_list(image, IMPORTING, remove=[self.store])
+            import_state.edit_store_list(
+                image, import_state.IMPORTING, remove=[self.store])
             if state.is_copy:
                 image.add_location(written.url, written.metadata)
 
@@ -470,7 +287,7 @@ class _ImportToStore(_Task):
                               '%s', written.url, state.image_id)
 
 
-class _Complete(_Task):
+class _Complete(import_state.Task):
     def execute(self):
         state = self.state
         if not state.written:
@@ -490,10 +307,11 @@ class _Complete(_Task):
                     if written is not None:
                         image.add_location(written.url, written.metadata)
                 image.set_status('active')
-            del image.extra_properties[LOCK]
-            image.extra_properties.pop(IMPORT_HOST, None)
-            image.extra_properties.pop(STAGE_HOST, None)
-            edit_store_list(image, IMPORTING, remove=state.stores)
+            del image.extra_properties[import_state.LOCK]
+            image.extra_properties.pop(import_state.IMPORT_HOST, None)
+            image.extra_properties.pop(import_state.STAGE_HOST, None)
+            import_state.edit_store_list(
+                image, import_state.IMPORTING, remove=state.stores)
         staging.discard(state.image_id)
 
 
@@ -542,7 +360,7 @@ def build_flow(state):
     from glance.async_.flows import glance_download
 
     flow = linear_flow.Flow(TASK_TYPE)
-    flow.add(_ImageLock(state))
+    flow.add(import_state.ImageLock(state))
     if state.method == 'glance-direct':
         flow.add(_GlanceDirect(state))
     elif state.method == 'web-download':
@@ -576,12 +394,12 @@ def _first_error(error):
 
 def run(task, context):
     """Run the import of task; (result, message) or raise why it failed."""
-    state = ImportState(task, context)
+    state = import_state.ImportState(task, context)
     try:
         flow = build_flow(state)
     except Exception:
         # Nothing ran, so no revert would: put the image back here.
-        _ImageLock(state).revert()
+        import_state.ImageLock(state).revert()
         raise
     engine = engines.load(flow, engine='serial', store={
         'image_id': state.image_id, 'task_id': state.task_id,

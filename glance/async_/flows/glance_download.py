@@ -19,6 +19,7 @@ from keystoneauth1 import session as ks_session
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance.async_.flows import import_state
 from glance.common import exception
 from glance.store import staging
 
@@ -120,9 +121,7 @@ def _endpoint(state):
 
 
 def tasks(state):
-    from glance.async_.flows import api_image_import as flow
-
-    class ImportMetadata(flow._Task):
+    class ImportMetadata(import_state.Task):
         """Copies the remote image's formats and chosen properties."""
 
         def execute(self):
@@ -145,7 +144,7 @@ def tasks(state):
                             name, image.extra_properties.get(name))
                         image.extra_properties[name] = value
 
-    class DownloadData(flow._Task):
+    class DownloadData(import_state.Task):
         def execute(self):
             remote = state.remote
             url = '%s/v2/images/%s/file' % (_endpoint(state), remote['id'])
@@ -160,11 +159,12 @@ def tasks(state):
             try:
                 chunks = response.iter_content(CONF.data_chunk_size)
                 info = staging.write(
-                    state.image_id, flow.limited(chunks, limit, message),
+                    state.image_id,
+                    import_state.limited(chunks, limit, message),
                     disk_format=image.disk_format,
                     extra_algorithms=[
                         a for a in [remote.get('os_hash_algo')] if a] +
-                    flow._validation_algorithms(state),
+                    state.validation_algorithms(),
                     progress=progress, expected_size=size)
             finally:
                 response.close()

@@ -16,8 +16,8 @@ import webob
 
 from glance.api.v2 import image_import
 from glance.async_ import executor
-from glance.async_.flows import api_image_import as flow
 from glance.async_.flows import glance_download
+from glance.async_.flows import import_state
 from glance.async_.flows.plugins import image_decompression as decomp
 from glance.common import exception
 from glance.domain import task as domain_task
@@ -130,9 +130,10 @@ def test_edit_store_list(conf):
     backends.register_opts()
     conf.config(enabled_backends={'fast': 'file', 'cheap': 'file'})
     image = types.SimpleNamespace(extra_properties={
-        flow.FAILED: 'cheap,fast'})
-    flow.edit_store_list(image, flow.FAILED, add=['slow'], remove=['fast'])
-    assert image.extra_properties[flow.FAILED] == 'cheap,slow'
+        import_state.FAILED: 'cheap,fast'})
+    import_state.edit_store_list(image, import_state.FAILED, add=['slow'],
+                                 remove=['fast'])
+    assert image.extra_properties[import_state.FAILED] == 'cheap,slow'
 
 
 # -- request validation --------------------------------------------------
