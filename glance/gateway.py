@@ -1,8 +1,8 @@
 """The one place where the layers around the repositories are stacked.
 
-Order, outermost first: policy -> property protections -> domain rules ->
-database. A reader follows a request from the
-controller into the SQL through the modules named here.
+Order, outermost first: policy -> property protections -> domain rules
+-> database. A reader follows a request from the controller into the SQL
+through the modules named here.
 
 The service's own context (glance.context.admin_context: import tasks,
 upload recovery, the scrubber) is not subject to property protections:

@@ -52,20 +52,20 @@ class Response:
         except ValueError:
             self.length = None
 
-    def _readinto(self, view):
+    def _readinto(self):
         # Straight from http.client's response, which reads the socket
         # into the view; urllib3's own readinto() reads into a new bytes
         # object and copies that into the view.
         fp = getattr(self.raw, '_fp', None)
         if fp is not None and hasattr(fp, 'readinto'):
-            return fp.readinto(view)
-        return self.raw.readinto(view)
+            return fp.readinto
+        return self.raw.readinto
 
     def __iter__(self):
         """The body in chunks: views of reused buffers (see
         streams.ring_chunks), each valid until a few more were taken."""
         received = 0
-        chunks = streams.ring_chunks(self._readinto, self.chunk_size,
+        chunks = streams.ring_chunks(self._readinto(), self.chunk_size,
                                      GATHER_SECONDS, READ_PIECE)
         try:
             while True:

@@ -168,12 +168,10 @@ def write(image_id, chunks, disk_format=None, extra_algorithms=(),
     return info
 
 
-def read_chunks(file_path, chunk_size=READ_CHUNK, start=0):
+def read_chunks(file_path, chunk_size=READ_CHUNK):
     """The file's data in chunks: views of a ring of reused buffers (see
     streams.ring_chunks), so reading allocates nothing per chunk."""
     with open(file_path, 'rb', buffering=0) as f:
-        if start:
-            f.seek(start)
         yield from streams.ring_chunks(f.readinto, chunk_size)
 
 
