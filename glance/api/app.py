@@ -11,6 +11,7 @@ from glance.api import property_protections
 from glance.common import config
 from glance.db import engine as db_engine
 from glance.db import migration
+from glance.notifier import sender as notification_sender
 from glance import policies
 from glance.store import backends
 from glance.store import upload
@@ -69,6 +70,8 @@ def build():
     prepare_database()
     backends.setup(CONF)
     upload.storage_quota()
+    # oslo.messaging's options are read, its driver loaded, here.
+    notification_sender.check_config(CONF)
     # A missing or malformed protections file stops the start here.
     property_protections.load(CONF)
     # Load the policy rules before the workers are forked, not on the

@@ -228,3 +228,8 @@ class TaskRepoProxy:
         # Guarded by the image's own rule, get_image_tasks, when the image
         # was loaded.
         return self.repo.list_for_image(image_id)
+
+    def begin_import(self, task, *args, **kwargs):
+        # Guarded by the image's own rule, import_image or copy_image,
+        # when the image was loaded.
+        return self.repo.begin_import(task, *args, **kwargs)

@@ -21,6 +21,7 @@ from oslo_log import log as logging
 
 from glance.common import exception
 from glance.db import tasks as db_tasks
+from glance import gateway
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def submit(task_id, context, runner=None):
     with _lock:
         # Touched by the heartbeat while it waits for a thread, too.
         _running.add(task_id)
+    # Announced before a pool thread can announce task.processing.
+    gateway.get().get_task_runner().submitted(task_id)
     return pool.submit(_run, task_id, context, runner)
 
 
@@ -86,8 +89,9 @@ def describe_error(error):
 def _run(task_id, context, runner=None):
     with _lock:
         _running.add(task_id)
+    tasks = gateway.get().get_task_runner()
     try:
-        if not db_tasks.set_status(task_id, 'processing'):
+        if not tasks.set_status(task_id, 'processing'):
             LOG.info('Task %s is no longer pending; not running it.',
                      task_id)
             return
@@ -100,10 +104,10 @@ def _run(task_id, context, runner=None):
             message = describe_error(e)
             LOG.warning('Task %s failed: %s', task_id, message,
                         exc_info=not isinstance(e, exception.GlanceError))
-            db_tasks.set_status(task_id, 'failure', message=message)
+            tasks.set_status(task_id, 'failure', message=message)
             return
-        db_tasks.set_status(task_id, 'success', message=message or '',
-                            result=result)
+        tasks.set_status(task_id, 'success', message=message or '',
+                         result=result)
     except Exception:
         LOG.exception('Task %s could not be recorded', task_id)
     finally:

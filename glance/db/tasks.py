@@ -169,6 +169,13 @@ class TaskRepo:
     def add(self, task):
         return add(task)
 
+    def begin_import(self, task, image_id, expected_status, new_status=None,
+                     properties=None):
+        """The task of an import, written with the image's lock taken
+        (see begin_import)."""
+        return begin_import(task, image_id, expected_status, new_status,
+                            properties)
+
     def remove(self, task_id):
         raise exception.MethodNotAllowed(
             'This operation is currently not permitted on Glance Tasks. '

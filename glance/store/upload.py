@@ -108,6 +108,7 @@ def upload(repo, image, request, store_id=None):
     checker = format_check.FormatChecker(
         image.disk_format, CONF.image_format.require_image_format_match)
     begin(repo, image)
+    repo.notify_prepare(image, backend=store_id)
     chunks = streams.request_chunks(
         request, CONF.data_chunk_size, limit, limit_message,
         declared=declared, checker=checker,
@@ -122,11 +123,14 @@ def upload(repo, image, request, store_id=None):
         written = writer.write(image.id, check_format_at_end(),
                                size=expected, store_id=store_id,
                                context=repo.context)
-    except BaseException:
+    except BaseException as e:
+        repo.notify_upload_failed(image.id, e)
         abort(repo, image)
         raise
     _, virtual_size = check_format_at_end.result
     activate(repo, image, written, virtual_size)
+    repo.notify_upload(image)
+    repo.notify_activate(image)
 
 
 def activate(repo, image, written, virtual_size):

@@ -140,6 +140,8 @@ def download(request, image_id):
     if body is None:
         raise exception.ServiceUnavailable('The image data cannot be read '
                                            'from any of its stores.')
+    # image.send, once the server has sent what it could.
+    body = images.image_repo(request).counted_download(image, body, length)
     response = webob.Response(app_iter=body, content_type=OCTET_STREAM,
                               charset=None, conditional_response=False)
     response.content_length = length

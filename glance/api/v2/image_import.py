@@ -60,8 +60,10 @@ HASH_ALGORITHMS = frozenset(a for a in hashlib.algorithms_guaranteed
                             if not a.startswith('shake_'))
 
 
-def _admin_repo():
-    return gateway.get().get_image_repo(glance_context.admin_context())
+def _admin_repo(reader=None):
+    """The service's repository, announcing changes as reader sees them."""
+    return gateway.get().get_image_repo(glance_context.admin_context(),
+                                        reader=reader)
 
 
 # -- stage -------------------------------------------------------------
@@ -90,7 +92,7 @@ def _stage(request, image_id):
     declared = streams.declared_size(request)
     expected = streams.expected_size(request, declared, limit,
                                      limit_message)
-    repo = _admin_repo()
+    repo = _admin_repo(reader=images.context_of(request))
     image = repo.get(image.id)
     image.set_status('uploading')
     image.extra_properties[import_state.STAGE_HOST] = staging.stage_host()
@@ -364,8 +366,9 @@ def import_image(request, image_id):
                     'backend': stores if backends.multistore() else None})
     new_status = image.status if method == 'copy-image' else 'importing'
     try:
-        db_tasks.begin_import(task, image.id, image.status, new_status,
-                              _bookkeeping(image, stores))
+        gateway.get().get_task_repo(context).begin_import(
+            task, image.id, image.status, new_status,
+            _bookkeeping(image, stores))
     except db_tasks.ImportLocked as e:
         raise exception.Conflict(e.message)
     executor.submit(task.id, context)

@@ -246,12 +246,14 @@ class _ImportToStore(import_state.Task):
 
     def execute(self):
         state = self.state
+        state.repo.notify_prepare(state.get_image, backend=self.store)
         try:
             written = store_data(state, self.store)
         except Exception as e:
+            reason = executor.describe_error(e)
+            state.repo.notify_upload_failed(state.image_id, reason)
             if state.must_succeed or len(state.stores) == 1:
                 raise
-            reason = executor.describe_error(e)
             LOG.warning('Import of image %s into store %s failed: %s',
                         state.image_id, self.store, reason)
             state.failed.append((self.store, reason))
@@ -267,6 +269,7 @@ class _ImportToStore(import_state.Task):
                 image, import_state.IMPORTING, remove=[self.store])
             if state.is_copy:
                 image.add_location(written.url, written.metadata)
+        state.repo.notify_upload(image)
 
     def revert(self, *args, **kwargs):
         state = self.state
@@ -312,6 +315,8 @@ class _Complete(import_state.Task):
             image.extra_properties.pop(import_state.STAGE_HOST, None)
             import_state.edit_store_list(
                 image, import_state.IMPORTING, remove=state.stores)
+        if not state.is_copy:
+            state.repo.notify_activate(image)
         staging.discard(state.image_id)
 
 

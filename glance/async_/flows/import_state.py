@@ -75,7 +75,9 @@ class ImportState:
             'all_stores_must_succeed', True))
         self.admin_context = glance_context.admin_context()
         self.context = context or self.admin_context
-        self.repo = gateway.get().get_image_repo(self.admin_context)
+        # Changes are announced with what the importing user may read.
+        self.repo = gateway.get().get_image_repo(self.admin_context,
+                                                 reader=context)
         self.written = {}
         self.failed = []
         self.info = None
