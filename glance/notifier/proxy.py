@@ -109,7 +109,7 @@ class ImageRepoProxy:
             _emit('image.send', lambda: payloads.image_send(image, context,
                                                            sent),
                   priority='info' if sent == length else 'error')
-        return CountingBody(body, done)
+        return CountingBody(body, length, done)
 
     def __getattr__(self, name):
         return getattr(self.repo, name)
@@ -120,11 +120,14 @@ class CountingBody:
 
     A chunk counts once the server asks for the next one (it has written
     the previous); the server calls close() when it is done, whether the
-    client read everything or went away."""
+    client read everything or went away. It ends after length bytes: a
+    server's file wrapper, iterated, would read a range to the end of
+    the file."""
 
-    def __init__(self, body, on_close):
+    def __init__(self, body, length, on_close):
         self.body = body
         self.chunks = iter(body)
+        self.length = length
         self.on_close = on_close
         self.sent = 0
         self.pending = 0
@@ -136,7 +139,10 @@ class CountingBody:
     def __next__(self):
         self.sent += self.pending
         self.pending = 0
-        chunk = next(self.chunks)
+        remaining = self.length - self.sent
+        if remaining <= 0:
+            raise StopIteration
+        chunk = next(self.chunks)[:remaining]
         self.pending = len(chunk)
         return chunk
 
