@@ -106,8 +106,8 @@ class ImageRepoProxy:
         context = self.context
 
         def done(sent):
-            _emit('image.send', lambda: payloads.image_send(image, context,
-                                                           sent),
+            _emit('image.send',
+                  lambda: payloads.image_send(image, context, sent),
                   priority='info' if sent == length else 'error')
         return CountingBody(body, length, done)
 

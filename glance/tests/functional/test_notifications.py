@@ -384,8 +384,8 @@ def test_broker_away_never_slows_or_fails_requests(server, client,
         broker.close()
         refused = statistics.median(_timed_requests(away_client))
         print('median seconds per request: broker up %.4f, broker '
-              'hanging %.4f, port closed %.4f' % (baseline, hanging,
-                                                   refused))
+              'hanging %.4f, port closed %.4f'
+              % (baseline, hanging, refused))
         for measured in (hanging, refused):
             assert measured < baseline * 3 + 0.05, (baseline, hanging,
                                                     refused)
