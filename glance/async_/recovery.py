@@ -26,6 +26,7 @@ from glance.common import exception
 from glance.db import images as db_images
 from glance.db import tasks as db_tasks
 from glance.domain import image as domain_image
+from glance import gateway
 from glance.store import backends
 from glance.store import staging
 from glance.store import upload
@@ -88,7 +89,8 @@ def _restore(task):
 
 def fail_orphan(task, reason):
     if task.is_live:
-        db_tasks.set_status(task.id, 'failure', message=reason)
+        gateway.get().get_task_runner().set_status(task.id, 'failure',
+                                                   message=reason)
     _restore(task)
 
 
@@ -153,11 +155,12 @@ def _recover_unlocked_tasks():
                 if s)
         except exception.NotFound:
             done = False
+        tasks = gateway.get().get_task_runner()
         if done:
-            db_tasks.set_status(task.id, 'success',
-                                result={'image_id': task.image_id})
+            tasks.set_status(task.id, 'success',
+                             result={'image_id': task.image_id})
         else:
-            db_tasks.set_status(task.id, 'failure', message=(
+            tasks.set_status(task.id, 'failure', message=(
                 'The import was interrupted; start it again.'))
 
 
