@@ -402,3 +402,45 @@ def test_broker_away_never_slows_or_fails_requests(server, client,
     finally:
         broker.close()
         away.cleanup_in_background()
+
+
+# -- multiple stores ---------------------------------------------------------
+
+def test_multistore_upload_and_copy_image(rabbit_url):
+    consumer = rabbit.Consumer(rabbit_url)
+    options = rabbit.server_options(
+        rabbit_url, consumer.topic, enabled_backends='fast:file,cheap:file')
+    options['glance_store'] = {'default_backend': 'fast'}
+    server = server_lib.start_or_skip('sqlite', options=options)
+    try:
+        client = server.client('p1', roles='admin,member,reader')
+        image_id = _new_image(client)
+        response = client.put('/v2/images/%s/file' % image_id, data=DATA,
+                              headers=dict(OCTET,
+                                           **{'X-Image-Meta-Store':
+                                              'cheap'}))
+        assert response.status_code == 204, response.text
+        [prepare] = consumer.wait_for('image.prepare', id=image_id)
+        assert prepare['payload']['backend'] == 'cheap'
+        consumer.wait_for('image.activate', id=image_id)
+
+        response = helpers.import_image(client, image_id, 'copy-image',
+                                        stores=['fast'])
+        assert response.status_code == 202, response.text
+        task = helpers.wait_task(client, image_id)
+        assert task['status'] == 'success', task
+        consumer.wait_for('task.success', id=task['id'])
+        [prepare] = consumer.wait_for('image.prepare', id=image_id,
+                                      backend='fast')
+        assert prepare['payload']['status'] == 'active'
+        assert prepare['payload']['os_glance_importing_to_stores'] \
+            == ['fast']
+        [_, upload] = consumer.wait_for('image.upload', id=image_id,
+                                        count=2)
+        assert upload['payload']['os_glance_importing_to_stores'] == []
+        # The image was active already: no second image.activate.
+        assert len(consumer.wait_for('image.activate', id=image_id)) == 1
+        client.close()
+    finally:
+        server.cleanup_in_background()
+        consumer.close()
