@@ -20,9 +20,9 @@ import functools
 from glance.api import policy
 from glance.api import property_protections
 from glance.api import property_proxy
+from glance import context as glance_context
 from glance.db import images as db_images
 from glance.db import members as db_members
-from glance import context as glance_context
 from glance.db import tasks as db_tasks
 from glance.domain import image as domain_image
 from glance.notifier import proxy as notifier
