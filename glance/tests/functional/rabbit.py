@@ -51,12 +51,18 @@ def url_or_skip():
     return url
 
 
-def server_options(url, topic, **default):
-    options = {'oslo_messaging_notifications': {
-        'driver': 'messagingv2', 'transport_url': url, 'topics': topic}}
-    options['DEFAULT'] = dict({'default_publisher_id': 'image.test'},
-                              **default)
-    return options
+def server_options(url, topic, url_in_default=False, **default):
+    """glance-api.conf sections that send notifications to topic, the
+    broker named in [oslo_messaging_notifications] or, with
+    url_in_default, in [DEFAULT] transport_url (shared with RPC)."""
+    notifications = {'driver': 'messagingv2', 'topics': topic}
+    default = dict({'default_publisher_id': 'image.test'}, **default)
+    if url_in_default:
+        default['transport_url'] = url
+    else:
+        notifications['transport_url'] = url
+    return {'oslo_messaging_notifications': notifications,
+            'DEFAULT': default}
 
 
 class Consumer:

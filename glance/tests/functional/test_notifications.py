@@ -256,6 +256,7 @@ def test_legacy_task_create(client, consumer):
 
 
 # -- disabled_notifications and property protections -----------------------
+# (this server names its broker in [DEFAULT] transport_url)
 
 @pytest.fixture(scope='module')
 def filtered(rabbit_url, tmp_path_factory):
@@ -263,7 +264,7 @@ def filtered(rabbit_url, tmp_path_factory):
     path = tmp_path_factory.mktemp('notify-protections') / 'pp.conf'
     path.write_text(textwrap.dedent(PROTECTIONS))
     options = rabbit.server_options(
-        rabbit_url, consumer.topic,
+        rabbit_url, consumer.topic, url_in_default=True,
         disabled_notifications='image.member,task.*,image.update',
         property_protection_file=str(path))
     server = server_lib.start_or_skip('sqlite', options=options)
