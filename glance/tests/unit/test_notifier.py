@@ -228,3 +228,28 @@ def test_a_failing_payload_never_fails_the_call(messaging, monkeypatch,
     image = _image(x='1')
     assert repo.add(image) is image
     assert 'Could not send notification image.create' in caplog.text
+
+
+class _Rules:
+    def can_read(self, context, name):
+        return 'admin' in context.roles or not name.startswith('x_secret')
+
+
+def test_readers_of_events():
+    from glance import context as glance_context
+    from glance import gateway
+
+    rules = _Rules()
+    service = glance_context.admin_context()
+    user = glance_context.RequestContext(project_id='p', roles=['member'])
+    admin = glance_context.RequestContext(project_id='p', roles=['admin'])
+    assert gateway._readable(None, service, None, True)('x_secret_a')
+    # A caller reads what its roles let it read.
+    assert not gateway._readable(rules, user, None, False)('x_secret_a')
+    assert gateway._readable(rules, admin, None, False)('x_secret_a')
+    # The service's own work: as the user it is done for, or as a
+    # caller with no roles at all.
+    assert not gateway._readable(rules, service, user, True)('x_secret_a')
+    assert gateway._readable(rules, service, admin, True)('x_secret_a')
+    assert not gateway._readable(rules, service, None, True)('x_secret_a')
+    assert gateway._readable(rules, service, None, True)('x_plain')
