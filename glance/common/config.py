@@ -8,12 +8,17 @@ import os
 import sys
 
 from oslo_config import cfg
+from oslo_config import types
 from oslo_db import options as db_options
 from oslo_log import log as logging
 
+from glance.common import config_types
 from glance.i18n import _
 
 CONF = cfg.CONF
+
+IMPORT_METHODS = ('glance-direct', 'web-download', 'copy-image',
+                  'glance-download')
 
 DEFAULT_STATE_PATH = os.path.join(
     os.path.expanduser('~'), '.local', 'share', 'glance')
@@ -66,9 +71,10 @@ noauth_opts = [
     cfg.StrOpt('user_id', default='admin',
                help=_('User of a request that carries no identity '
                       'headers (no-Keystone flavor only).')),
-    cfg.ListOpt('roles', default=['admin', 'member', 'reader'],
-                help=_('Roles of a request that carries no identity '
-                       'headers (no-Keystone flavor only).')),
+    config_types.ListOpt(
+        'roles', default=['admin', 'member', 'reader'],
+        help=_('Roles of a request that carries no identity '
+               'headers (no-Keystone flavor only).')),
     cfg.BoolOpt('allow_non_loopback_bind', default=False,
                 help=_('Allow the no-Keystone flavor, which trusts '
                        'identity headers as sent, to listen on an '
@@ -109,9 +115,11 @@ api_opts = [
                 deprecated_reason=_('Exposes store URLs (OSSN-0065); use '
                                     'the location API instead.'),
                 help=_('Show and allow changing the locations list.')),
-    cfg.ListOpt('enabled_import_methods',
-                default=['glance-direct', 'web-download', 'copy-image'],
-                help=_('Interoperable import methods offered to users.')),
+    config_types.ListOpt(
+        'enabled_import_methods',
+        item_type=types.String(quotes=True, choices=IMPORT_METHODS),
+        default=['glance-direct', 'web-download', 'copy-image'],
+        help=_('Interoperable import methods offered to users.')),
     cfg.StrOpt('node_staging_uri', default='',
                sample_default='file://$state_path/staging',
                help=_('file:// URI of the staging area for imports in '
@@ -148,14 +156,16 @@ api_opts = [
 ]
 
 image_format_opts = [
-    cfg.ListOpt('container_formats',
-                default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova',
-                         'docker', 'compressed'],
-                help=_('Container formats users may give.')),
-    cfg.ListOpt('disk_formats',
-                default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw',
-                         'qcow2', 'vdi', 'iso', 'ploop'],
-                help=_('Disk formats users may give.')),
+    config_types.ListOpt(
+        'container_formats',
+        default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova',
+                 'docker', 'compressed'],
+        help=_('Container formats users may give.')),
+    config_types.ListOpt(
+        'disk_formats',
+        default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw',
+                 'qcow2', 'vdi', 'iso', 'ploop'],
+        help=_('Disk formats users may give.')),
     cfg.BoolOpt('require_image_format_match', default=True,
                 help=_('Refuse image data whose content does not match '
                        'the declared disk_format.')),

@@ -16,6 +16,7 @@ from glance_store import exceptions as store_exc
 from glance_store import multi_backend
 from oslo_config import cfg
 
+from glance.common import config_types
 from glance.common import exception
 from glance.i18n import _
 
@@ -26,11 +27,12 @@ TASKS_STORE = 'os_glance_tasks_store'
 RESERVED_STORES = {STAGING_STORE: 'file', TASKS_STORE: 'file'}
 
 store_opts = [
-    cfg.DictOpt('enabled_backends',
-                help=_('Stores to enable, as name:type pairs, e.g. '
-                       'fast:rbd,cheap:file. Setting it turns on multiple '
-                       'stores; each store has a section of its own and '
-                       '[glance_store] default_backend names the default.')),
+    config_types.DictOpt(
+        'enabled_backends',
+        help=_('Stores to enable, as name:type pairs, e.g. '
+               'fast:rbd,cheap:file. Setting it turns on multiple '
+               'stores; each store has a section of its own and '
+               '[glance_store] default_backend names the default.')),
     cfg.IntOpt('data_chunk_size', default=4 * 1024 * 1024, min=4096,
                help=_('Bytes read from a request or written to a store at '
                       'a time when moving image data.')),
