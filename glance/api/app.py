@@ -9,6 +9,7 @@ from paste import deploy
 
 from glance.api import property_protections
 from glance.common import config
+from glance.common import option_inventory
 from glance.db import engine as db_engine
 from glance.db import migration
 from glance import policies
@@ -66,6 +67,7 @@ def prepare_database():
 def build():
     """With configuration parsed: prepare the database, load the pipeline."""
     logging.setup(CONF, 'glance')
+    option_inventory.log_unsupported(CONF)
     prepare_database()
     backends.setup(CONF)
     upload.storage_quota()

@@ -108,6 +108,8 @@ glance_download_opts = [
 
 task_opts = [
     cfg.IntOpt('task_time_to_live', default=48, min=1,
+               deprecated_opts=[cfg.DeprecatedOpt('task_time_to_live',
+                                                  group='DEFAULT')],
                help=_('Hours a finished task is kept (its expires_at).')),
 ]
 

@@ -150,9 +150,6 @@ api_opts = [
     cfg.IntOpt('http_retries', default=3, min=0,
                help=_("Attempts at reading an added location's data for "
                       'background hashing.')),
-    cfg.IntOpt('task_pool_threads', default=16, min=1,
-               help=_('Threads that run import tasks in each API '
-                      'worker.')),
 ]
 
 image_format_opts = [
@@ -160,15 +157,26 @@ image_format_opts = [
         'container_formats',
         default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova',
                  'docker', 'compressed'],
+        deprecated_opts=[cfg.DeprecatedOpt('container_formats',
+                                           group='DEFAULT')],
         help=_('Container formats users may give.')),
     config_types.ListOpt(
         'disk_formats',
         default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw',
                  'qcow2', 'vdi', 'iso', 'ploop'],
+        deprecated_opts=[cfg.DeprecatedOpt('disk_formats', group='DEFAULT')],
         help=_('Disk formats users may give.')),
     cfg.BoolOpt('require_image_format_match', default=True,
                 help=_('Refuse image data whose content does not match '
                        'the declared disk_format.')),
+]
+
+wsgi_opts = [
+    cfg.IntOpt('task_pool_threads', default=16, min=1,
+               deprecated_opts=[cfg.DeprecatedOpt('task_pool_threads',
+                                                  group='DEFAULT')],
+               help=_('Threads that run import tasks in each API '
+                      'worker.')),
 ]
 
 database_sqlite_opts = [
@@ -188,6 +196,7 @@ def _group_opts():
         ('paste_deploy', paste_opts),
         ('noauth', noauth_opts),
         ('image_format', image_format_opts),
+        ('wsgi', wsgi_opts),
         ('database', database_sqlite_opts),
     ]
 
@@ -197,7 +206,14 @@ def register_opts(conf=CONF):
         conf.register_opts(opts, group=group)
     from glance.async_ import opts as import_opts
     import_opts.register_opts(conf)
+    from glance.cmd import scrubber
+    from glance.store import backends
+    backends.register_opts(conf)
+    conf.register_opts(scrubber.scrubber_opts)
     db_options.set_defaults(conf)
+    # Last: placeholders for reference options nothing above declared.
+    from glance.common import option_inventory
+    option_inventory.register_opts(conf)
 
 
 def list_opts():
@@ -208,6 +224,12 @@ def list_opts():
     opts[0][1].extend(backends.store_opts + scrubber.scrubber_opts)
     from glance.async_ import opts as import_opts
     for group, group_opts in import_opts.list_opts():
+        if group is None:
+            opts[0][1].extend(group_opts)
+        else:
+            opts.append((group, group_opts))
+    from glance.common import option_inventory
+    for group, group_opts in option_inventory.list_opts():
         if group is None:
             opts[0][1].extend(group_opts)
         else:
