@@ -4,6 +4,7 @@ import os
 import sys
 
 from oslo_config import cfg
+from oslo_db import exception as db_exception
 from oslo_log import log as logging
 from paste import deploy
 
@@ -59,7 +60,18 @@ def prepare_database():
             os.makedirs(os.path.dirname(os.path.abspath(url.database)),
                         exist_ok=True)
         migration.upgrade()
-    elif not migration.is_current():
+        return
+    try:
+        revision = migration.current(engine)
+    except db_exception.DBError as e:
+        raise RuntimeError('cannot reach the database (%s): %s'
+                           % (engine.url.render_as_string(), e))
+    if revision is None:
+        # One clear line, not the traceback of the first query.
+        raise RuntimeError('the database %s has no schema; run '
+                           '"glance-manage db sync" first.'
+                           % engine.url.render_as_string())
+    if revision != migration.head():
         LOG.warning('The database schema is not current; run '
                     '"glance-manage db sync".')
 
@@ -67,7 +79,6 @@ def prepare_database():
 def build():
     """With configuration parsed: prepare the database, load the pipeline."""
     logging.setup(CONF, 'glance')
-    option_inventory.log_unsupported(CONF)
     prepare_database()
     backends.setup(CONF)
     upload.storage_quota()
@@ -76,6 +87,7 @@ def build():
     # Load the policy rules before the workers are forked, not on the
     # first requests.
     policies.get_enforcer()
+    option_inventory.log_unsupported(CONF)
     return load_app()
 
 

@@ -7,6 +7,7 @@ Every option the service reads is declared here, with help text, so that
 import os
 import sys
 
+from oslo_concurrency import processutils
 from oslo_config import cfg
 from oslo_config import types
 from oslo_db import options as db_options
@@ -28,8 +29,10 @@ server_opts = [
                        help=_('Address the API server listens on.')),
     cfg.PortOpt('bind_port', default=9292,
                 help=_('Port the API server listens on.')),
-    cfg.IntOpt('workers', default=4, min=1,
-               help=_('Number of API worker processes.')),
+    cfg.IntOpt('workers', default=processutils.get_worker_count(), min=1,
+               sample_default='<number of CPUs>',
+               help=_('Number of API worker processes; defaults to the '
+                      'number of CPUs, as in the reference service.')),
     cfg.IntOpt('threads', default=8, min=1,
                help=_('Threads per worker process; each serves one '
                       'request at a time.')),
@@ -259,7 +262,8 @@ def default_sqlite_url(conf=CONF):
     return 'sqlite:///' + os.path.join(conf.state_path, 'glance.sqlite')
 
 
-def parse_args(argv=None, conf=CONF, default_config_files=None):
+def parse_args(argv=None, conf=CONF, default_config_files=None,
+               prog='glance-api'):
     """Register every option, then read the command line and files.
 
     Without --config-file, oslo.config looks for glance-api.conf (and, as
@@ -279,7 +283,7 @@ def parse_args(argv=None, conf=CONF, default_config_files=None):
     from glance import version
 
     def parse(args):
-        conf(args, project='glance', prog='glance-api',
+        conf(args, project='glance', prog=prog,
              version=version.version_string(),
              default_config_files=default_config_files)
     parse(argv)

@@ -205,8 +205,30 @@ def set_unsupported(conf):
     return found
 
 
+LEGACY_POLICY = (
+    '[oslo_policy] enforce_new_defaults is false: the reference then ORs '
+    'each image and member rule with its legacy default (rule:default, '
+    'which allows anyone) and relies on ownership checks in its code; this '
+    'service keeps enforcing the new defaults of those rules, and applies '
+    'the legacy defaults only where they grant no more (tasks, cache, '
+    'stores detail). Rules your policy file sets apply as written.')
+
+
+def _legacy_policy(conf):
+    try:
+        return conf.oslo_policy.enforce_new_defaults is False
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+        return False
+
+
 def log_unsupported(conf):
-    """One warning per unsupported option the configuration sets."""
+    """One warning per unsupported option the configuration sets.
+
+    Called once at start-up, after the policy enforcer registered the
+    [oslo_policy] options.
+    """
+    if _legacy_policy(conf):
+        LOG.warning(LEGACY_POLICY)
     for group, name, reason in set_unsupported(conf):
         LOG.warning('Option [%(group)s] %(name)s is accepted but not '
                     'supported, and its value is ignored: %(reason)s.',
