@@ -81,6 +81,7 @@ def build():
     logging.setup(CONF, 'glance')
     prepare_database()
     backends.setup(CONF)
+    config.check_values(CONF)
     upload.storage_quota()
     # A missing or malformed protections file stops the start here.
     property_protections.load(CONF)

@@ -299,6 +299,22 @@ def parse_args(argv=None, conf=CONF, default_config_files=None,
     os.makedirs(conf.state_path, exist_ok=True)
 
 
+def check_values(conf=CONF):
+    """Read every registered option once, so that a value the files give
+    wrongly stops the start with one line, not a 500 on the first request
+    that reads it (oslo.config checks a value when it is first read)."""
+    def read_all(namespace):
+        for name in list(namespace):
+            try:
+                value = namespace[name]
+            except (cfg.ConfigFileValueError, cfg.ConfigSourceValueError,
+                    ValueError) as e:
+                raise RuntimeError('invalid configuration: %s' % e)
+            if isinstance(value, cfg.ConfigOpts.GroupAttr):
+                read_all(value)
+    read_all(conf)
+
+
 def config_dir(conf=CONF):
     """Directory of the first configuration file, if any."""
     files = conf.config_file or []

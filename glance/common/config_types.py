@@ -45,12 +45,38 @@ def _has_bounds(text, opening, closing):
     return text.startswith(opening) and text.endswith(closing)
 
 
+class _Unquoted(types.ConfigType):
+    """An item type that first drops the quotes around the item."""
+
+    def __init__(self, item_type):
+        super().__init__(type_name=item_type.type_name)
+        self.item_type = item_type
+
+    def __call__(self, value):
+        if isinstance(value, str):
+            value = _unquote(value)
+        return self.item_type(value)
+
+    def __repr__(self):
+        return repr(self.item_type)
+
+    def __eq__(self, other):
+        return (isinstance(other, _Unquoted) and
+                self.item_type == other.item_type)
+
+    def _formatter(self, value):
+        return self.item_type._formatter(value)
+
+
 class List(types.List):
     """A list, bracketed or not, whose items may be quoted."""
 
     def __init__(self, item_type=None, **kwargs):
         if item_type is None:
             item_type = types.String(quotes=True)
+        elif not isinstance(item_type, types.String):
+            # Quotes around a number or an address are dropped as well.
+            item_type = _Unquoted(item_type)
         super().__init__(item_type=item_type, **kwargs)
         self.bounded = types.List(item_type=item_type, bounds=True)
 
@@ -58,6 +84,8 @@ class List(types.List):
         if isinstance(value, str):
             text = value.strip().rstrip(',').strip()
             if _has_bounds(text, '[', ']'):
+                if not text[1:-1].strip():
+                    return []
                 return self.bounded(text)
             value = _restore_outer_quotes(text)
         return super().__call__(value)
