@@ -3,7 +3,10 @@
 Usage, from the top of this tree, with a checkout of the reference
 service (openstack/glance) in REF and its Python dependencies importable:
 
-    python tools/reference_options.py REF > glance/common/data/reference_options.json
+    python tools/reference_options.py REF \
+        > glance/common/data/reference_options.json
+    python tools/reference_options.py REF policies \
+        > glance/common/data/reference_policies.json
 
 It imports the reference's own ``list_api_opts`` and
 ``list_image_import_opts`` (the functions its ``glance.api`` and
@@ -28,11 +31,27 @@ def describe(opt):
     }
 
 
-def main(reference_checkout):
+def policies():
+    """Each policy rule's name and the name of its deprecated rule."""
+    from glance import policies as reference_policies
+    rows = []
+    for rule in reference_policies.list_rules():
+        deprecated = getattr(rule, 'deprecated_rule', None)
+        rows.append({'name': rule.name,
+                     'deprecated': deprecated.name if deprecated else None,
+                     'scope_types': getattr(rule, 'scope_types', None)})
+    return sorted(rows, key=lambda r: r['name'])
+
+
+def main(reference_checkout, what='options'):
     sys.path.insert(0, reference_checkout)
     from glance import opts
     if not opts.__file__.startswith(reference_checkout):
         sys.exit('imported %s, not the reference checkout' % opts.__file__)
+    if what == 'policies':
+        json.dump(policies(), sys.stdout, indent=1, sort_keys=True)
+        sys.stdout.write('\n')
+        return
     namespaces = (('glance.api', opts.list_api_opts),
                   ('glance.image_import', opts.list_image_import_opts))
     rows = []
@@ -48,4 +67,4 @@ def main(reference_checkout):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    main(*sys.argv[1:])

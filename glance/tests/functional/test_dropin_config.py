@@ -201,10 +201,21 @@ def test_clean_start_logs_no_error(styled):
 
 # -- paste flavors -----------------------------------------------------
 
+# Enough for keystonemiddleware to refuse a request without a token; no
+# Keystone answers there, and none is asked.
+KEYSTONE_AUTHTOKEN = {
+    'www_authenticate_uri': 'http://127.0.0.1:9/identity',
+    'auth_type': 'password', 'auth_url': 'http://127.0.0.1:9/identity',
+    'username': 'glance', 'password': 'secret', 'project_name': 'service',
+    'user_domain_name': 'Default', 'project_domain_name': 'Default',
+}
+
+
 @pytest.mark.parametrize('flavor', ['caching', 'keystone+cachemanagement'])
 def test_reference_paste_flavors_start(flavor):
     server = server_lib.start_or_skip(
-        'sqlite', options={'paste_deploy': {'flavor': flavor}})
+        'sqlite', options={'paste_deploy': {'flavor': flavor},
+                           'keystone_authtoken': KEYSTONE_AUTHTOKEN})
     try:
         response = server.request('GET', '/v2/images',
                                   project_id='p1', roles='reader')
@@ -329,7 +340,8 @@ def test_reference_style_paste_file(reference_paste):
 def test_reference_style_paste_file_keystone_flavor(reference_paste):
     server = server_lib.start_or_skip('sqlite', options={
         'paste_deploy': {'config_file': reference_paste,
-                         'flavor': 'keystone+cachemanagement'}})
+                         'flavor': 'keystone+cachemanagement'},
+        'keystone_authtoken': KEYSTONE_AUTHTOKEN})
     try:
         response = server.request('GET', '/v2/images', project_id='p1',
                                   roles='admin')
