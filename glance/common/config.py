@@ -58,9 +58,12 @@ server_opts = [
 
 paste_opts = [
     cfg.StrOpt('flavor', default='',
-               help=_('Paste pipeline flavor: empty (identity taken from '
-                      'request headers, no Keystone) or "keystone" '
-                      '(tokens validated by keystonemiddleware).')),
+               help=_('Paste pipeline flavor, as in the reference '
+                      'service: empty (identity taken from request '
+                      'headers, no Keystone), "keystone" (tokens '
+                      'validated by keystonemiddleware), "caching", '
+                      '"cachemanagement", "keystone+caching" or '
+                      '"keystone+cachemanagement".')),
     cfg.StrOpt('config_file',
                help=_('Paste deploy file; defaults to the '
                       'glance-api-paste.ini next to glance-api.conf, or '
