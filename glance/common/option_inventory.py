@@ -138,8 +138,9 @@ DIFFERENT = {
     ('DEFAULT', 'enabled_backends'):
         'also accepts the pairs in braces, {name: type, ...}',
     ('paste_deploy', 'flavor'):
-        'the reference flavors are all there; the caching ones need the '
-        'image cache (see the cache flavor note in the admin guide)',
+        'the reference flavors are all there; until the image cache is '
+        'built, the caching ones serve requests without it and log a '
+        'warning',
 }
 
 # Options the operator cannot have meant to set: oslo.config sources
