@@ -58,6 +58,7 @@ def test_every_reference_flavor_loads_and_answers_versions(tmp_path):
     'glance.api.middleware.context:UnauthenticatedContextMiddleware.factory',
     'glance.api.middleware.cache:CacheFilter.factory',
     'glance.api.middleware.cache_manage:CacheManageFilter.factory',
+    'glance.api.middleware.gzip:GzipMiddleware.factory',
     'osprofiler.web:WsgiMiddleware.factory',
 ])
 def test_reference_factory_names_resolve(name):
