@@ -77,6 +77,9 @@ def options(style, web_port):
                                                 ('cheap', 'file')]),
         },
         'glance_store': {'default_backend': 'fast'},
+        # Reference options this service does not implement.
+        'taskflow_executor': {'engine_mode': 'parallel'},
+        'profiler': {'enabled': False},
         'image_format': {
             'disk_formats': as_list(style, ['raw', 'qcow2']),
             'container_formats': as_list(style, ['bare']),
@@ -190,6 +193,14 @@ def test_web_download_hosts_and_ports(styled, web):
         assert response.status_code == 400, response.text
     finally:
         client.close()
+
+
+def test_unsupported_options_are_reported_once(styled):
+    _style, server = styled
+    log = server.log_text()
+    for option in ('[taskflow_executor] engine_mode', '[profiler] enabled'):
+        line = 'Option %s is accepted but not supported' % option
+        assert log.count(line) == 1, log
 
 
 def test_clean_start_logs_no_error(styled):
