@@ -22,6 +22,7 @@ _LOAD_FLAVORS = """
 import json, sys
 import webob
 from oslo_config import cfg
+from glance.api import app
 from glance.common import config
 config.parse_args([], default_config_files=[])
 statuses = {}
