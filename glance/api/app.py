@@ -79,8 +79,10 @@ def prepare_database():
 def build():
     """With configuration parsed: prepare the database, load the pipeline."""
     logging.setup(CONF, 'glance')
+    config.check_values(CONF)
     prepare_database()
     backends.setup(CONF)
+    # Again, with the options of the stores now registered.
     config.check_values(CONF)
     upload.storage_quota()
     # A missing or malformed protections file stops the start here.
