@@ -462,3 +462,24 @@ def test_unsynced_database_exits_with_one_line(backend):
     last = output.strip().splitlines()[-1]
     assert last.startswith('glance-api: the database'), output
     assert 'glance-manage db sync' in last
+
+
+def test_bad_value_stops_the_start_with_one_line(tmp_path):
+    config = tmp_path / 'glance-api.conf'
+    config.write_text(textwrap.dedent("""
+        [DEFAULT]
+        bind_port = %d
+        workers = 1
+        state_path = %s
+        [import_filtering_opts]
+        allowed_ports = [80, http]
+        """ % (server_lib.free_port(), tmp_path)))
+    result = subprocess.run(
+        [sys.executable, '-m', 'glance.cmd.api', '--config-file',
+         str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, text=True, timeout=120)
+    assert result.returncode != 0, result.stdout
+    assert 'Traceback' not in result.stdout, result.stdout
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith('glance-api: invalid configuration'), last
+    assert 'allowed_ports' in last
