@@ -4,11 +4,13 @@ import os
 import sys
 
 from oslo_config import cfg
+from oslo_db import exception as db_exception
 from oslo_log import log as logging
 from paste import deploy
 
 from glance.api import property_protections
 from glance.common import config
+from glance.common import option_inventory
 from glance.db import engine as db_engine
 from glance.db import migration
 from glance.notifier import sender as notification_sender
@@ -59,7 +61,18 @@ def prepare_database():
             os.makedirs(os.path.dirname(os.path.abspath(url.database)),
                         exist_ok=True)
         migration.upgrade()
-    elif not migration.is_current():
+        return
+    try:
+        revision = migration.current(engine)
+    except db_exception.DBError as e:
+        raise RuntimeError('cannot reach the database (%s): %s'
+                           % (engine.url.render_as_string(), e))
+    if revision is None:
+        # One clear line, not the traceback of the first query.
+        raise RuntimeError('the database %s has no schema; run '
+                           '"glance-manage db sync" first.'
+                           % engine.url.render_as_string())
+    if revision != migration.head():
         LOG.warning('The database schema is not current; run '
                     '"glance-manage db sync".')
 
@@ -67,8 +80,11 @@ def prepare_database():
 def build():
     """With configuration parsed: prepare the database, load the pipeline."""
     logging.setup(CONF, 'glance')
+    config.check_values(CONF)
     prepare_database()
     backends.setup(CONF)
+    # Again, with the options of the stores now registered.
+    config.check_values(CONF)
     upload.storage_quota()
     # oslo.messaging's options are read, its driver loaded, here.
     notification_sender.check_config(CONF)
@@ -77,6 +93,7 @@ def build():
     # Load the policy rules before the workers are forked, not on the
     # first requests.
     policies.get_enforcer()
+    option_inventory.log_unsupported(CONF)
     return load_app()
 
 

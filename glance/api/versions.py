@@ -92,3 +92,14 @@ class VersionNegotiation:
         if match.group(1) is not None:
             environ['PATH_INFO'] = '/v2' + rest
         return self.app(environ, start_response)
+
+
+def create_resource(global_conf, **local_conf):
+    """The version document as an app (a reference paste file's
+    ``glance.api.versions:create_resource``, mounted at ``/``)."""
+    def versions_app(environ, start_response):
+        path = environ.get('PATH_INFO', '')
+        status = ('200 OK' if path.rstrip('/') == '/versions'
+                  else '300 Multiple Choices')
+        return _version_response(environ, start_response, status)
+    return versions_app

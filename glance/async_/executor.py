@@ -2,7 +2,7 @@
 
 POST /v2/images/{id}/import writes the task row (pending) and hands the
 task id to submit(); the request returns 202 at once. A pool thread
-(task_pool_threads of them per worker process) marks the task
+([wsgi] task_pool_threads of them per worker process) marks the task
 processing, builds its flow, runs it with a serial taskflow engine, and
 records success or failure. Tasks a process runs are touched every
 HEARTBEAT_SECONDS so that a live import never looks abandoned, and
@@ -40,7 +40,7 @@ def _get_pool():
     with _lock:
         if _pool is None:
             _pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=CONF.task_pool_threads,
+                max_workers=CONF.wsgi.task_pool_threads,
                 thread_name_prefix='glance-task')
             _heart = threading.Thread(target=_heartbeat, daemon=True,
                                       name='glance-task-heartbeat')

@@ -9,6 +9,7 @@ them with the rest, ``--namespace glance.image_import`` alone.
 from oslo_config import cfg
 from oslo_config import types
 
+from glance.common import config_types
 from glance.i18n import _
 
 CONF = cfg.CONF
@@ -16,38 +17,45 @@ CONF = cfg.CONF
 _PORT = types.Integer(min=1, max=65535)
 
 import_opts = [
-    cfg.ListOpt('image_import_plugins', default=[],
-                help=_('Plugins run, in this order, on the data of every '
-                       'import except copy-image: names of entry points '
-                       'in the glance.image_import.plugins namespace. '
-                       'Bundled: no_op, inject_image_metadata, '
-                       'image_conversion, image_decompression.')),
+    config_types.ListOpt(
+        'image_import_plugins', default=[],
+        help=_('Plugins run, in this order, on the data of every '
+               'import except copy-image: names of entry points '
+               'in the glance.image_import.plugins namespace. '
+               'Bundled: no_op, inject_image_metadata, '
+               'image_conversion, image_decompression.')),
 ]
 
 filtering_opts = [
-    cfg.ListOpt('allowed_schemes', default=['http', 'https'],
-                help=_('URI schemes web-download may fetch from. When '
-                       'set, disallowed_schemes is ignored.')),
-    cfg.ListOpt('disallowed_schemes', default=[],
-                help=_('URI schemes web-download refuses (used only when '
-                       'allowed_schemes is empty).')),
-    cfg.ListOpt('allowed_hosts', default=[],
-                help=_('Hosts web-download may fetch from: host names, IP '
-                       'addresses or CIDRs (e.g. 10.1.0.0/16). When set, '
-                       'disallowed_hosts is ignored, and a listed host is '
-                       'allowed even if it resolves to a special-purpose '
-                       'address.')),
-    cfg.ListOpt('disallowed_hosts', default=[],
-                help=_('Hosts web-download refuses: host names, IP '
-                       'addresses or CIDRs (used only when allowed_hosts '
-                       'is empty).')),
-    cfg.ListOpt('allowed_ports', default=[80, 443], item_type=_PORT,
-                help=_('Ports web-download may connect to, when the URI '
-                       'names a port. When set, disallowed_ports is '
-                       'ignored; empty means any port.')),
-    cfg.ListOpt('disallowed_ports', default=[], item_type=_PORT,
-                help=_('Ports web-download refuses (used only when '
-                       'allowed_ports is empty).')),
+    config_types.ListOpt(
+        'allowed_schemes', default=['http', 'https'],
+        help=_('URI schemes web-download may fetch from. When '
+               'set, disallowed_schemes is ignored.')),
+    config_types.ListOpt(
+        'disallowed_schemes', default=[],
+        help=_('URI schemes web-download refuses (used only when '
+               'allowed_schemes is empty).')),
+    config_types.ListOpt(
+        'allowed_hosts', default=[],
+        help=_('Hosts web-download may fetch from: host names, IP '
+               'addresses or CIDRs (e.g. 10.1.0.0/16). When set, '
+               'disallowed_hosts is ignored, and a listed host is '
+               'allowed even if it resolves to a special-purpose '
+               'address.')),
+    config_types.ListOpt(
+        'disallowed_hosts', default=[],
+        help=_('Hosts web-download refuses: host names, IP '
+               'addresses or CIDRs (used only when allowed_hosts '
+               'is empty).')),
+    config_types.ListOpt(
+        'allowed_ports', default=[80, 443], item_type=_PORT,
+        help=_('Ports web-download may connect to, when the URI '
+               'names a port. When set, disallowed_ports is '
+               'ignored; empty means any port.')),
+    config_types.ListOpt(
+        'disallowed_ports', default=[], item_type=_PORT,
+        help=_('Ports web-download refuses (used only when '
+               'allowed_ports is empty).')),
     cfg.BoolOpt('disallow_special_addresses', default=True,
                 help=_('Resolve the host of a web-download URI (and of '
                        'every redirect) and refuse it when any of its '
@@ -67,14 +75,16 @@ filtering_opts = [
 ]
 
 inject_opts = [
-    cfg.ListOpt('ignore_user_roles', default=['admin'],
-                help=_('The inject_image_metadata plugin leaves the images '
-                       'of users with any of these roles alone.')),
-    cfg.DictOpt('inject', default={},
-                help=_('Properties the inject_image_metadata plugin sets '
-                       'on imported images, as key:value pairs separated '
-                       'by commas. Protect them with property '
-                       'protections so users cannot change them later.')),
+    config_types.ListOpt(
+        'ignore_user_roles', default=['admin'],
+        help=_('The inject_image_metadata plugin leaves the images '
+               'of users with any of these roles alone.')),
+    config_types.DictOpt(
+        'inject', default={},
+        help=_('Properties the inject_image_metadata plugin sets '
+               'on imported images, as key:value pairs separated '
+               'by commas. Protect them with property '
+               'protections so users cannot change them later.')),
 ]
 
 conversion_opts = [
@@ -87,16 +97,19 @@ conversion_opts = [
 ]
 
 glance_download_opts = [
-    cfg.ListOpt('extra_properties',
-                default=['hw_', 'trait:', 'os_distro', 'os_secure_boot',
-                         'os_type'],
-                help=_('Properties glance-download copies from the remote '
-                       'image: exact names, or prefixes when the entry '
-                       'ends with "_" or ":".')),
+    config_types.ListOpt(
+        'extra_properties',
+        default=['hw_', 'trait:', 'os_distro', 'os_secure_boot',
+                 'os_type'],
+        help=_('Properties glance-download copies from the remote '
+               'image: exact names, or prefixes when the entry '
+               'ends with "_" or ":".')),
 ]
 
 task_opts = [
     cfg.IntOpt('task_time_to_live', default=48, min=1,
+               deprecated_opts=[cfg.DeprecatedOpt('task_time_to_live',
+                                                  group='DEFAULT')],
                help=_('Hours a finished task is kept (its expires_at).')),
 ]
 

@@ -40,7 +40,7 @@ def _is_loopback(host):
 
 def check_bind():
     """The header-trusting flavor must not listen beyond loopback."""
-    if CONF.paste_deploy.flavor == 'keystone':
+    if CONF.paste_deploy.flavor.split('+')[0] == 'keystone':
         return
     if _is_loopback(CONF.bind_host) or CONF.noauth.allow_non_loopback_bind:
         return

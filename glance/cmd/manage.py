@@ -64,7 +64,8 @@ command_opt = cfg.SubCommandOpt('command', title='Commands',
 
 def main(argv=None):
     CONF.register_cli_opt(command_opt)
-    config.parse_args(sys.argv[1:] if argv is None else argv)
+    config.parse_args(sys.argv[1:] if argv is None else argv,
+                      prog='glance-manage')
     result = CONF.command.func()
     return result or 0
 

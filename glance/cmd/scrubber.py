@@ -66,7 +66,8 @@ def scrub_once():
 def main(argv=None):
     CONF.register_opts(scrubber_opts)
     CONF.register_cli_opts(cli_opts)
-    config.parse_args(sys.argv[1:] if argv is None else argv)
+    config.parse_args(sys.argv[1:] if argv is None else argv,
+                      prog='glance-scrubber')
     logging.setup(CONF, 'glance')
     backends.setup(CONF)
     while True:

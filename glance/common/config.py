@@ -7,13 +7,19 @@ Every option the service reads is declared here, with help text, so that
 import os
 import sys
 
+from oslo_concurrency import processutils
 from oslo_config import cfg
+from oslo_config import types
 from oslo_db import options as db_options
 from oslo_log import log as logging
 
+from glance.common import config_types
 from glance.i18n import _
 
 CONF = cfg.CONF
+
+IMPORT_METHODS = ('glance-direct', 'web-download', 'copy-image',
+                  'glance-download')
 
 DEFAULT_STATE_PATH = os.path.join(
     os.path.expanduser('~'), '.local', 'share', 'glance')
@@ -23,8 +29,10 @@ server_opts = [
                        help=_('Address the API server listens on.')),
     cfg.PortOpt('bind_port', default=9292,
                 help=_('Port the API server listens on.')),
-    cfg.IntOpt('workers', default=4, min=1,
-               help=_('Number of API worker processes.')),
+    cfg.IntOpt('workers', default=processutils.get_worker_count(), min=1,
+               sample_default='<number of CPUs>',
+               help=_('Number of API worker processes; defaults to the '
+                      'number of CPUs, as in the reference service.')),
     cfg.IntOpt('threads', default=8, min=1,
                help=_('Threads per worker process; each serves one '
                       'request at a time.')),
@@ -50,9 +58,12 @@ server_opts = [
 
 paste_opts = [
     cfg.StrOpt('flavor', default='',
-               help=_('Paste pipeline flavor: empty (identity taken from '
-                      'request headers, no Keystone) or "keystone" '
-                      '(tokens validated by keystonemiddleware).')),
+               help=_('Paste pipeline flavor, as in the reference '
+                      'service: empty (identity taken from request '
+                      'headers, no Keystone), "keystone" (tokens '
+                      'validated by keystonemiddleware), "caching", '
+                      '"cachemanagement", "keystone+caching" or '
+                      '"keystone+cachemanagement".')),
     cfg.StrOpt('config_file',
                help=_('Paste deploy file; defaults to the '
                       'glance-api-paste.ini next to glance-api.conf, or '
@@ -66,9 +77,10 @@ noauth_opts = [
     cfg.StrOpt('user_id', default='admin',
                help=_('User of a request that carries no identity '
                       'headers (no-Keystone flavor only).')),
-    cfg.ListOpt('roles', default=['admin', 'member', 'reader'],
-                help=_('Roles of a request that carries no identity '
-                       'headers (no-Keystone flavor only).')),
+    config_types.ListOpt(
+        'roles', default=['admin', 'member', 'reader'],
+        help=_('Roles of a request that carries no identity '
+               'headers (no-Keystone flavor only).')),
     cfg.BoolOpt('allow_non_loopback_bind', default=False,
                 help=_('Allow the no-Keystone flavor, which trusts '
                        'identity headers as sent, to listen on an '
@@ -109,9 +121,11 @@ api_opts = [
                 deprecated_reason=_('Exposes store URLs (OSSN-0065); use '
                                     'the location API instead.'),
                 help=_('Show and allow changing the locations list.')),
-    cfg.ListOpt('enabled_import_methods',
-                default=['glance-direct', 'web-download', 'copy-image'],
-                help=_('Interoperable import methods offered to users.')),
+    config_types.ListOpt(
+        'enabled_import_methods',
+        item_type=types.String(quotes=True, choices=IMPORT_METHODS),
+        default=['glance-direct', 'web-download', 'copy-image'],
+        help=_('Interoperable import methods offered to users.')),
     cfg.StrOpt('node_staging_uri', default='',
                sample_default='file://$state_path/staging',
                help=_('file:// URI of the staging area for imports in '
@@ -142,23 +156,33 @@ api_opts = [
     cfg.IntOpt('http_retries', default=3, min=0,
                help=_("Attempts at reading an added location's data for "
                       'background hashing.')),
-    cfg.IntOpt('task_pool_threads', default=16, min=1,
-               help=_('Threads that run import tasks in each API '
-                      'worker.')),
 ]
 
 image_format_opts = [
-    cfg.ListOpt('container_formats',
-                default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova',
-                         'docker', 'compressed'],
-                help=_('Container formats users may give.')),
-    cfg.ListOpt('disk_formats',
-                default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw',
-                         'qcow2', 'vdi', 'iso', 'ploop'],
-                help=_('Disk formats users may give.')),
+    config_types.ListOpt(
+        'container_formats',
+        default=['ami', 'ari', 'aki', 'bare', 'ovf', 'ova',
+                 'docker', 'compressed'],
+        deprecated_opts=[cfg.DeprecatedOpt('container_formats',
+                                           group='DEFAULT')],
+        help=_('Container formats users may give.')),
+    config_types.ListOpt(
+        'disk_formats',
+        default=['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw',
+                 'qcow2', 'vdi', 'iso', 'ploop'],
+        deprecated_opts=[cfg.DeprecatedOpt('disk_formats', group='DEFAULT')],
+        help=_('Disk formats users may give.')),
     cfg.BoolOpt('require_image_format_match', default=True,
                 help=_('Refuse image data whose content does not match '
                        'the declared disk_format.')),
+]
+
+wsgi_opts = [
+    cfg.IntOpt('task_pool_threads', default=16, min=1,
+               deprecated_opts=[cfg.DeprecatedOpt('task_pool_threads',
+                                                  group='DEFAULT')],
+               help=_('Threads that run import tasks in each API '
+                      'worker.')),
 ]
 
 database_sqlite_opts = [
@@ -178,6 +202,7 @@ def _group_opts():
         ('paste_deploy', paste_opts),
         ('noauth', noauth_opts),
         ('image_format', image_format_opts),
+        ('wsgi', wsgi_opts),
         ('database', database_sqlite_opts),
     ]
 
@@ -187,9 +212,16 @@ def register_opts(conf=CONF):
         conf.register_opts(opts, group=group)
     from glance.async_ import opts as import_opts
     import_opts.register_opts(conf)
+    from glance.cmd import scrubber
+    from glance.store import backends
+    backends.register_opts(conf)
+    conf.register_opts(scrubber.scrubber_opts)
     from glance.notifier import sender as notification_sender
     notification_sender.register_opts(conf)
     db_options.set_defaults(conf)
+    # Last: placeholders for reference options nothing above declared.
+    from glance.common import option_inventory
+    option_inventory.register_opts(conf)
 
 
 def list_opts():
@@ -202,6 +234,12 @@ def list_opts():
                       notification_sender.list_opts())
     from glance.async_ import opts as import_opts
     for group, group_opts in import_opts.list_opts():
+        if group is None:
+            opts[0][1].extend(group_opts)
+        else:
+            opts.append((group, group_opts))
+    from glance.common import option_inventory
+    for group, group_opts in option_inventory.list_opts():
         if group is None:
             opts[0][1].extend(group_opts)
         else:
@@ -231,7 +269,8 @@ def default_sqlite_url(conf=CONF):
     return 'sqlite:///' + os.path.join(conf.state_path, 'glance.sqlite')
 
 
-def parse_args(argv=None, conf=CONF, default_config_files=None):
+def parse_args(argv=None, conf=CONF, default_config_files=None,
+               prog='glance-api'):
     """Register every option, then read the command line and files.
 
     Without --config-file, oslo.config looks for glance-api.conf (and, as
@@ -251,7 +290,7 @@ def parse_args(argv=None, conf=CONF, default_config_files=None):
     from glance import version
 
     def parse(args):
-        conf(args, project='glance', prog='glance-api',
+        conf(args, project='glance', prog=prog,
              version=version.version_string(),
              default_config_files=default_config_files)
     parse(argv)
@@ -265,6 +304,22 @@ def parse_args(argv=None, conf=CONF, default_config_files=None):
     conf.set_default('connection', default_sqlite_url(conf),
                      group='database')
     os.makedirs(conf.state_path, exist_ok=True)
+
+
+def check_values(conf=CONF):
+    """Read every registered option once, so that a value the files give
+    wrongly stops the start with one line, not a 500 on the first request
+    that reads it (oslo.config checks a value when it is first read)."""
+    def read_all(namespace):
+        for name in list(namespace):
+            try:
+                value = namespace[name]
+            except (cfg.ConfigFileValueError, cfg.ConfigSourceValueError,
+                    ValueError) as e:
+                raise RuntimeError('invalid configuration: %s' % e)
+            if isinstance(value, cfg.ConfigOpts.GroupAttr):
+                read_all(value)
+    read_all(conf)
 
 
 def config_dir(conf=CONF):

@@ -40,10 +40,22 @@ def list_rules():
     return rules
 
 
-def rule(name, check, description, operations):
-    """A project-scoped documented rule; operations are (method, path)."""
+def rule(name, check, description, operations, deprecated=None):
+    """A project-scoped documented rule; operations are (method, path).
+
+    deprecated: (check, since) of the rule's legacy default, which
+    oslo.policy ORs in when [oslo_policy] enforce_new_defaults is false.
+    Only given where the reference's legacy default grants no more than
+    the new one (see the policy notes in doc/source/admin/policies.rst).
+    """
+    deprecated_rule = None
+    if deprecated is not None:
+        legacy_check, since = deprecated
+        deprecated_rule = policy.DeprecatedRule(
+            name=name, check_str=legacy_check, deprecated_since=since,
+            deprecated_reason='The secure-RBAC defaults replace it.')
     return policy.DocumentedRuleDefault(
         name=name, check_str=check, scope_types=['project'],
-        description=description,
+        description=description, deprecated_rule=deprecated_rule,
         operations=[{'path': path, 'method': method}
                     for method, path in operations])

@@ -8,14 +8,19 @@ glance_store's reserved file stores os_glance_staging_store and
 os_glance_tasks_store.
 """
 
+import contextlib
 import os
+import types
 import urllib.parse
 
 import glance_store
+from glance_store import backend as single_backend
 from glance_store import exceptions as store_exc
 from glance_store import multi_backend
 from oslo_config import cfg
+from stevedore import named
 
+from glance.common import config_types
 from glance.common import exception
 from glance.i18n import _
 
@@ -26,11 +31,12 @@ TASKS_STORE = 'os_glance_tasks_store'
 RESERVED_STORES = {STAGING_STORE: 'file', TASKS_STORE: 'file'}
 
 store_opts = [
-    cfg.DictOpt('enabled_backends',
-                help=_('Stores to enable, as name:type pairs, e.g. '
-                       'fast:rbd,cheap:file. Setting it turns on multiple '
-                       'stores; each store has a section of its own and '
-                       '[glance_store] default_backend names the default.')),
+    config_types.DictOpt(
+        'enabled_backends',
+        help=_('Stores to enable, as name:type pairs, e.g. '
+               'fast:rbd,cheap:file. Setting it turns on multiple '
+               'stores; each store has a section of its own and '
+               '[glance_store] default_backend names the default.')),
     cfg.IntOpt('data_chunk_size', default=4 * 1024 * 1024, min=4096,
                help=_('Bytes read from a request or written to a store at '
                       'a time when moving image data.')),
@@ -46,12 +52,21 @@ def multistore():
 
 
 def setup(conf=CONF):
-    """Register glance_store's options, with our defaults, and load it."""
+    """Register glance_store's options, with our defaults, and load it.
+
+    Only the drivers the configuration names are imported: glance_store
+    would import every installed driver to collect its options, and one
+    whose dependency is missing (cinder without os-brick) logs an ERROR
+    at every start, although nobody asked for it.
+    """
     register_opts(conf)
     state = conf.state_path
     if multistore():
-        multi_backend.register_store_opts(conf,
-                                          reserved_stores=RESERVED_STORES)
+        drivers = set(user_store_types().values()) | set(
+            RESERVED_STORES.values())
+        with only_drivers(drivers):
+            multi_backend.register_store_opts(
+                conf, reserved_stores=RESERVED_STORES)
         for name, sub in ((STAGING_STORE, 'staging'), (TASKS_STORE, 'tasks')):
             _default_datadir(conf, name, os.path.join(state, sub))
         for name, kind in user_store_types().items():
@@ -63,13 +78,47 @@ def setup(conf=CONF):
                                           reserved_stores=RESERVED_STORES)
         multi_backend.verify_store()
     else:
-        glance_store.register_opts(conf)
+        # First glance_store's own options, to learn which stores are
+        # named; then the options of those drivers.
+        with only_drivers(()):
+            glance_store.register_opts(conf)
         conf.set_default('stores', ['file', 'http'], group='glance_store')
+        with only_drivers(conf.glance_store.stores):
+            glance_store.register_opts(conf)
         conf.set_default('filesystem_store_datadir',
                          os.path.join(state, 'images'), group='glance_store')
         _make_file_dirs(conf)
         glance_store.create_stores(conf)
         glance_store.verify_default_store()
+
+
+class _NamedDrivers(named.NamedExtensionManager):
+    names = ()
+
+    def __init__(self, namespace, **kwargs):
+        super().__init__(namespace, names=sorted(self.names), **kwargs)
+
+
+@contextlib.contextmanager
+def only_drivers(names):
+    """Within, glance_store's look-ups of every installed driver (to
+    register their options) see only the named drivers.
+
+    glance_store lists drivers with stevedore's ExtensionManager; a
+    NamedExtensionManager over the same namespace stands in for it.
+    """
+    manager = type('NamedDrivers', (_NamedDrivers,),
+                   {'names': tuple(names)})
+    stand_in = types.SimpleNamespace(ExtensionManager=manager)
+    modules = (single_backend, multi_backend)
+    saved = [module.extension for module in modules]
+    for module in modules:
+        module.extension = stand_in
+    try:
+        yield
+    finally:
+        for module, original in zip(modules, saved):
+            module.extension = original
 
 
 def _default_datadir(conf, group, path):

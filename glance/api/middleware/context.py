@@ -94,3 +94,14 @@ class ContextMiddleware:
             headers.append(('x-openstack-request-id', caller_id))
             return start_response(status, headers, exc_info)
         return self.app(environ, echo_request_id)
+
+
+class UnauthenticatedContextMiddleware(ContextMiddleware):
+    """The reference's name for the no-Keystone context filter: identity
+    from request headers, or the [noauth] identity when there are none."""
+
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        def filter(app):
+            return cls(app, trust_headers_only=False)
+        return filter

@@ -330,7 +330,8 @@ def test_sharing_with_glanceclient(cloud):
 
 
 def test_admin_sets_a_member_status(cloud):
-    """reference-behaviour.md item 2, with real tokens."""
+    """doc/source/api-notes.rst, api-notes-member-status, with real
+    tokens."""
     image_id = create(cloud, 'alpha-member').json()['id']
     beta_project = cloud.project_id('beta-member')
     path = '/v2/images/%s/members' % image_id

@@ -15,8 +15,9 @@ The images belong to the project "owner". The callers:
     anonymous a request whose identity keystonemiddleware rejected
 
 The rule: a caller that may not see an image gets 404; one that sees it
-but may not do the operation gets 403 (image-api-v2.md section 2.5,
-reference-behaviour.md items 1, 2, 16 and 17).
+but may not do the operation gets 403 (doc/source/admin/policies.rst,
+and doc/source/api-notes.rst: api-notes-deactivate,
+api-notes-member-status, api-notes-reader-download, api-notes-own-member).
 """
 
 import uuid

@@ -1,7 +1,7 @@
 """Image sharing: the members API and what each project lists and sees.
 
-image-api-v2.md section 1.2 (Sharing, visibility semantics),
-reference-behaviour.md items 2, 3 and 17. Runs on every database.
+doc/source/api-notes.rst: api-notes-sharing, api-notes-member-status,
+api-notes-default-list, api-notes-own-member. Runs on every database.
 """
 
 import uuid

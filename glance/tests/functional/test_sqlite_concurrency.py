@@ -1,10 +1,11 @@
 """Concurrent writers on SQLite: no 500 "database is locked", no ghosts.
 
-The reference answers 500 "database is locked" under concurrent writes on
-SQLite and can leave an image in status deleted that is still listed and
-can never be deleted (reference-behaviour.md, section C). Here 16 client
-threads hit a server of 4 worker processes with creates, two-operation
-patches, lists and deletes, about 300 requests in all, and:
+The reference answers 500 "database is locked" under concurrent writes
+on SQLite and can leave an image in status deleted that is still listed
+and can never be deleted (doc/source/api-notes.rst,
+api-notes-sqlite-writes). Here 16 client threads hit a server of 4
+worker processes with creates, two-operation patches, lists and
+deletes, about 300 requests in all, and:
 
 * no request gets a 5xx;
 * every image a thread deleted (204) is gone: 404, and not listed;

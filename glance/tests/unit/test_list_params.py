@@ -1,6 +1,7 @@
 """GET /v2/images query parameters: filters, sorting and paging.
 
-Image API v2 §1.4, and reference-behaviour.md items 6 and 21.
+doc/source/api-notes.rst: api-notes-list-params, api-notes-time-filters,
+api-notes-list-validation.
 """
 
 import datetime
@@ -412,7 +413,7 @@ def test_size_min_twice():
     bad(('size_min', '1'), ('size_min', '2'))
 
 
-# -- time filters (reference-behaviour.md item 6) -------------------------
+# -- time filters (doc/source/api-notes.rst, api-notes-time-filters) ------
 
 T = datetime.datetime(2026, 11, 22, 1, 42, 44)
 

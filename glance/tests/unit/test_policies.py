@@ -216,7 +216,7 @@ def test_copy_image_is_admin_only(roles, expected):
 
 
 def test_download_needs_member_role():
-    # reference-behaviour.md item 16.
+    # doc/source/api-notes.rst, api-notes-reader-download.
     assert not allowed('download_image', ctx(roles=READER))
     assert allowed('download_image', ctx(roles=MEMBER))
     assert allowed('download_image', ctx(roles=['member']))

@@ -1,8 +1,9 @@
 """Every rule of the reference's policy table, with its default.
 
-image-api-v2.md section 2.5: A = admin, PM = member of the owning
-project, PR = reader of the owning project, SVC = service_api. Each row
-is checked by enforcing the rule for each kind of caller.
+doc/source/admin/policies.rst, "The defaults": A = admin, PM = member of
+the owning project, PR = reader of the owning project, SVC =
+service_api. Each row is checked by enforcing the rule for each kind of
+caller.
 """
 
 import pytest
