@@ -172,15 +172,18 @@ class MemberRepoProxy:
         return member
 
     def add(self, member_id):
+        self.repo.require_shared()
         self.policy.enforce('add_member', self._target(member_id))
         return self.repo.add(member_id)
 
     def update_status(self, member_id, status):
+        self.repo.require_shared()
         member = self.repo.get(member_id)
         self.policy.enforce('modify_member', self._target(member_id))
         return self.repo.update_status(member, status)
 
     def remove(self, member_id):
+        self.repo.require_shared()
         member = self.repo.get(member_id)
         self.policy.enforce('delete_member', self._target(member_id))
         self.repo.remove(member)
@@ -197,10 +200,16 @@ class TaskRepoProxy:
         self.policy = Enforcer(context)
 
     def _enforce(self, rule, owner=None):
+        self.check_access(owner)
         owner = owner or self.context.project_id
-        target = {'project_id': owner, 'owner': owner}
-        self.policy.enforce('tasks_api_access', target)
-        self.policy.enforce(rule, target)
+        self.policy.enforce(rule, {'project_id': owner, 'owner': owner})
+
+    def check_access(self, owner=None):
+        """tasks_api_access alone: POST /v2/tasks checks it before it
+        reads the body, so a caller refused learns nothing of it (403)."""
+        owner = owner or self.context.project_id
+        self.policy.enforce('tasks_api_access',
+                            {'project_id': owner, 'owner': owner})
 
     def get(self, task_id):
         try:

@@ -97,13 +97,15 @@ def add_location(request, image_id):
         validation = _check_validation_data(body['validation_data'])
     repo = images.image_repo(request)
     image = images.load(request, image_id, 'add_image_location')
+    # The image's state first (409), then whether the http store is
+    # there (403), as the reference answers.
+    if image.status != 'queued':
+        raise exception.Conflict('Locations can only be added to a queued '
+                                 'image (image is %s).' % image.status)
     store_id = _http_store_id()
     if store_id is None:
         raise exception.Forbidden('http store must be enabled to use the '
                                   'location API.')
-    if image.status != 'queued':
-        raise exception.Conflict('Locations can only be added to a queued '
-                                 'image (image is %s).' % image.status)
     if not url.lower().startswith(('http://', 'https://')):
         raise exception.BadRequest('Only http and https locations can be '
                                    'added.')

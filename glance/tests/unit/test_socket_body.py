@@ -107,6 +107,8 @@ def test_content_length_body_stops_at_its_length(length):
     b'3;bad ext!\r\nabc\r\n0\r\n\r\n',   # not a token
     b'3;a=\r\r\nabc\r\n0\r\n\r\n',       # bare CR in an extension
     b'1' * 9000,                         # a size line that never ends
+    b'FFFFFFFFFFFFFFFFFFFF\r\nabc',        # beyond any image_size_cap
+    b'%x\r\nabc' % (2 ** 40 + 1),         # beyond the default cap
     b'3\r\nab',                          # the client goes away
     b'',                                 # ... before anything
 ])
