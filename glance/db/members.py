@@ -145,6 +145,10 @@ class MemberRepo:
         return (self.context.is_admin or
                 self.context.project_id == self.image.owner)
 
+    def has_member(self, project_id):
+        """Whether project_id is a member of the image (any status)."""
+        return status_of(self.image.id, project_id) is not None
+
     def require_shared(self):
         """403 unless the image is shared (reference: before policy)."""
         domain.check_can_have_members(self.image.id, self.image.visibility)
