@@ -14,12 +14,14 @@ from oslo_log import log as logging
 
 from glance.api.v2 import images
 from glance.async_ import executor
+from glance.async_.flows import import_state
 from glance.async_.flows import location_import
 from glance.common import exception
 from glance.common import wsgi
 from glance.db import tasks as db_tasks
 from glance.domain import task as domain_task
 from glance.store import backends
+from glance.store import staging
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -102,7 +104,10 @@ def add_location(request, image_id):
             validation))
     try:
         # The import lock: one operation on the image's data at a time.
-        db_tasks.begin_import(task, image.id, 'queued')
+        # The node is named as for an import, so that a restart after a
+        # crash puts the image back to queued (async_.recovery).
+        db_tasks.begin_import(task, image.id, 'queued', properties={
+            import_state.IMPORT_HOST: staging.node_id()})
     except db_tasks.ImportLocked as e:
         raise exception.Conflict('New operation on image %s is not '
                                  'permitted as prior operation is still in '

@@ -25,6 +25,7 @@ import time
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance.async_.flows import import_state
 from glance.common import exception
 from glance import context as glance_context
 from glance.db import images as db_images
@@ -110,6 +111,7 @@ def _release_lock(image_id, task_id):
         return
     if image.extra_properties.get(db_tasks.LOCK_PROPERTY) == task_id:
         del image.extra_properties[db_tasks.LOCK_PROPERTY]
+        image.extra_properties.pop(import_state.IMPORT_HOST, None)
         _repo().save(image)
 
 

@@ -246,3 +246,39 @@ def test_deleting_the_image_cancels_the_task(client, web):
         time.sleep(0.2)
     assert task['status'] == 'failure'
     assert 'cancel' in task['message']
+
+
+def test_a_crash_mid_hash_leaves_the_image_queued(web):
+    """The node is named on the image as for an import: after a kill -9
+    while the location's data is hashed, the restarted server puts the
+    image back to queued and fails the task."""
+    from glance.tests.functional import server as server_lib
+
+    server = server_lib.start_or_skip('sqlite', options=SERVER_OPTIONS)
+    client = server.client()
+    try:
+        image = new_image(client)
+        response = add_location(
+            client, image['id'], web.url('/slow/big.raw?seconds=30'),
+            {'os_hash_algo': 'sha256', 'os_hash_value': 'ab' * 32})
+        assert response.status_code == 202, response.text
+        deadline = time.monotonic() + 20
+        while h.show(client, image['id'])['status'] != 'importing':
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        server.kill()
+        server.restart()
+        shown = h.show(client, image['id'])
+        assert shown['status'] == 'queued'
+        assert 'os_glance_import_task' not in shown
+        [task] = h.tasks_of(client, image['id'])
+        assert task['status'] == 'failure'
+        # And it can be tried again.
+        response = add_location(client, image['id'], web.url('/img.raw'))
+        assert response.status_code == 202, response.text
+        task = wait_for_task(client, image['id'])
+        assert task['status'] == 'success', task
+        assert h.show(client, image['id'])['status'] == 'active'
+    finally:
+        client.close()
+        server.cleanup()
