@@ -55,8 +55,6 @@ MAX_JSON_INT = 2 ** 63 - 1
 
 
 def _check_string(text):
-    # json.loads turns a lone "\\udcff" escape into a lone surrogate, which
-    # no database or UTF-8 writer can take.
     try:
         text.encode('utf-8')
     except UnicodeEncodeError:
@@ -64,20 +62,22 @@ def _check_string(text):
                                    'surrogates.')
 
 
-def _check_value(value, depth=0):
-    """Refuse what the service cannot store: deep nesting, lone
-    surrogates in strings or keys, integers beyond 64 bits."""
+def _check_value(value, strings, depth=0):
+    """Refuse what the service cannot store: deep nesting, integers
+    beyond 64 bits and (when asked) lone surrogates in strings or keys."""
     if depth > MAX_JSON_DEPTH:
         raise exception.BadRequest('JSON body is nested too deeply.')
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_string(key)
-            _check_value(item, depth + 1)
+            if strings:
+                _check_string(key)
+            _check_value(item, strings, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _check_value(item, depth + 1)
+            _check_value(item, strings, depth + 1)
     elif isinstance(value, str):
-        _check_string(value)
+        if strings:
+            _check_string(value)
     elif isinstance(value, int) and not isinstance(value, bool):
         if not MIN_JSON_INT <= value <= MAX_JSON_INT:
             raise exception.BadRequest('Integer %d is out of range (at '
@@ -94,7 +94,9 @@ def parse_json(raw):
         value = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise exception.BadRequest('Malformed JSON in request body.')
-    _check_value(value)
+    # A lone surrogate can only come from a backslash-u escape (UTF-8
+    # cannot carry one): without any, the strings need no look.
+    _check_value(value, strings='\\u' in text)
     return value
 
 

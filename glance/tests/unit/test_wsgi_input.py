@@ -26,6 +26,9 @@ def test_refused_bodies(raw):
     (b'{"n": 9223372036854775807}', {'n': 2 ** 63 - 1}),
     (b'{"n": -9223372036854775808}', {'n': -2 ** 63}),
     (b'{"flag": true}', {'flag': True}),
+    ('{"name": "\u2713 caf\u00e9"}'.encode('utf-8'),
+     {'name': '\u2713 caf\u00e9'}),
+    (b'{"name": "\\u00e9"}', {'name': '\u00e9'}),
 ])
 def test_accepted_bodies(raw, expected):
     assert wsgi.parse_json(raw) == expected
