@@ -14,8 +14,11 @@ the image (image rules, get_members), or the member named in the URL
 What the caller may not see answers 404, never 403: an image (or a
 membership) outside the caller's reach was already refused by the data
 layer, and a refusal of a rule that reads (get_image, get_member,
-get_members, get_image_tasks) is 404 too. Any other refusal, of an image
-the caller can see, is 403.
+get_members, get_image_tasks) is 404 too. Any other refusal is 403 if
+the caller passes get_image for the image, 404 if not (as the reference
+answers: a system-scoped token, which get_image refuses, finds no
+project's image). get_image is asked only to choose between the two.
+The members API asks get_image first, as the reference does.
 
 Creating or editing an image with visibility public or community also
 needs publicize_image or communitize_image; these are the only second
@@ -74,6 +77,16 @@ class Enforcer:
         raise exception.Forbidden("Policy doesn't allow %s to be "
                                   "performed." % rule)
 
+    def enforce_on_image(self, rule, target):
+        """enforce(), but a refusal is 404 to whom get_image refuses."""
+        if self.check(rule, target):
+            return
+        if rule not in HIDING_RULES and not self.check('get_image', target):
+            LOG.debug('Policy %s refused, and get_image too: image %s is '
+                      'hidden', rule, target.get('image_id'))
+            raise exception.ImageNotFound(target.get('image_id'))
+        self.enforce(rule, target)
+
 
 class ImageRepoProxy:
     """Wraps an image repository; overrides only what policy guards."""
@@ -98,7 +111,7 @@ class ImageRepoProxy:
     def get(self, image_id, rule='get_image'):
         """The image, if the caller may carry out the operation of rule."""
         image = self.repo.get(image_id)
-        self.policy.enforce(rule, self.target(image))
+        self.policy.enforce_on_image(rule, self.target(image))
         return image
 
     def list(self, **kwargs):
@@ -156,6 +169,11 @@ class MemberRepoProxy:
         self.policy = Enforcer(context)
 
     def _target(self, member_id):
+        # The image must be visible first (get_image, 404 if not), then
+        # the operation's own rule applies.
+        caller = self.context.project_id
+        member = caller if self.repo.has_member(caller) else None
+        self.policy.enforce('get_image', image_target(self.image, member))
         return image_target(self.image, member_id)
 
     def list(self):
@@ -172,15 +190,18 @@ class MemberRepoProxy:
         return member
 
     def add(self, member_id):
+        self.repo.require_shared()
         self.policy.enforce('add_member', self._target(member_id))
         return self.repo.add(member_id)
 
     def update_status(self, member_id, status):
+        self.repo.require_shared()
         member = self.repo.get(member_id)
         self.policy.enforce('modify_member', self._target(member_id))
         return self.repo.update_status(member, status)
 
     def remove(self, member_id):
+        self.repo.require_shared()
         member = self.repo.get(member_id)
         self.policy.enforce('delete_member', self._target(member_id))
         self.repo.remove(member)
@@ -197,10 +218,16 @@ class TaskRepoProxy:
         self.policy = Enforcer(context)
 
     def _enforce(self, rule, owner=None):
+        self.check_access(owner)
         owner = owner or self.context.project_id
-        target = {'project_id': owner, 'owner': owner}
-        self.policy.enforce('tasks_api_access', target)
-        self.policy.enforce(rule, target)
+        self.policy.enforce(rule, {'project_id': owner, 'owner': owner})
+
+    def check_access(self, owner=None):
+        """tasks_api_access alone: POST /v2/tasks checks it before it
+        reads the body, so a caller refused learns nothing of it (403)."""
+        owner = owner or self.context.project_id
+        self.policy.enforce('tasks_api_access',
+                            {'project_id': owner, 'owner': owner})
 
     def get(self, task_id):
         try:

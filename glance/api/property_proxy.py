@@ -3,7 +3,8 @@
 Wraps an image repository (under the policy proxy). Images it hands out
 lack the properties the caller may not read, so no response shows them;
 saving checks each added, changed and removed property against the
-rules (glance.api.property_protections) and refuses with 403.
+rules (glance.api.property_protections) and refuses with 403. A list
+filtered on a property the caller may not read is empty.
 
 A hidden property stays untouched in the database: it is left out of
 the image as loaded, so a save neither rewrites nor removes it. Writing
@@ -64,6 +65,13 @@ class ImageRepoProxy:
         return self._hide(self.repo.get(image_id))
 
     def list(self, **kwargs):
+        # A filter on a property the caller may not read would tell,
+        # image by image, whether a guess of its value is right: such a
+        # filter matches nothing, whatever its form (plain, in:, an
+        # operator: for extra properties all are compared as text).
+        for name in kwargs.get('properties') or {}:
+            if not self.rules.can_read(self.context, name):
+                return []
         return [self._hide(image) for image in self.repo.list(**kwargs)]
 
     def add(self, image):

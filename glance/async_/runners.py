@@ -5,6 +5,7 @@ from oslo_log import log as logging
 
 from glance.async_.flows import api_image_import
 from glance.async_.flows import import_state
+from glance.async_.flows import location_import
 from glance.common import exception
 from glance import context as glance_context
 from glance.db import tasks as db_tasks
@@ -25,6 +26,8 @@ def run(task_id, context):
         return api_image_import.run(task, context)
     if task.type == 'import':
         return legacy_import(task, context)
+    if task.type == location_import.TASK_TYPE:
+        return location_import.run(task, context)
     raise exception.GlanceError('Tasks of type %s cannot be run.'
                                 % task.type)
 

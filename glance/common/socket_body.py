@@ -134,6 +134,12 @@ class SocketBody:
                 raise BodyError('invalid chunk extension')
         if not size or size.strip(b'0123456789abcdefABCDEF'):
             raise BodyError('invalid chunk size %r' % size[:32])
+        if len(size.lstrip(b'0')) > 16 or \
+                int(size, 16) > CONF.image_size_cap:
+            # No image may be that large: refuse now rather than wait for
+            # data that would be refused anyway.
+            raise BodyError('chunk size %r exceeds image_size_cap'
+                            % size[:32])
         self._left = int(size, 16)
         if self._left:
             return True

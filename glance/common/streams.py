@@ -117,9 +117,12 @@ def request_chunks(request, chunk_size, limit, limit_message,
             # The client went away mid-chunk, or sent broken chunking
             # (gunicorn's NoMoreData, InvalidChunkSize, our BodyError,
             # ...), or stalled.
+            reason = type(e).__name__
+            if isinstance(e, socket_body.BodyError):
+                reason = '%s (%s)' % (reason, e)
             raise exception.BadRequest('The request body could not be read '
                                        'after %d bytes: %s'
-                                       % (total, type(e).__name__))
+                                       % (total, reason))
         if chunk is None:
             break
         total += len(chunk)

@@ -8,6 +8,7 @@ layer raised one of our errors.
 
 import json
 import logging
+import urllib.parse
 
 import webob
 import webob.exc
@@ -47,15 +48,40 @@ def error_response(request, error):
     return response
 
 
-def _check_depth(value, depth=0):
+# JSON numbers become Python ints of any size; no column or option of the
+# service holds more than a signed 64-bit value.
+MIN_JSON_INT = -2 ** 63
+MAX_JSON_INT = 2 ** 63 - 1
+
+
+def _check_string(text):
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        raise exception.BadRequest('JSON strings must not hold lone UTF-16 '
+                                   'surrogates.')
+
+
+def _check_value(value, strings, depth=0):
+    """Refuse what the service cannot store: deep nesting, integers
+    beyond 64 bits and (when asked) lone surrogates in strings or keys."""
     if depth > MAX_JSON_DEPTH:
         raise exception.BadRequest('JSON body is nested too deeply.')
     if isinstance(value, dict):
-        for item in value.values():
-            _check_depth(item, depth + 1)
+        for key, item in value.items():
+            if strings:
+                _check_string(key)
+            _check_value(item, strings, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _check_depth(item, depth + 1)
+            _check_value(item, strings, depth + 1)
+    elif isinstance(value, str):
+        if strings:
+            _check_string(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not MIN_JSON_INT <= value <= MAX_JSON_INT:
+            raise exception.BadRequest('Integer %d is out of range (at '
+                                       'most 64 bits).' % value)
 
 
 def parse_json(raw):
@@ -68,7 +94,9 @@ def parse_json(raw):
         value = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise exception.BadRequest('Malformed JSON in request body.')
-    _check_depth(value)
+    # A lone surrogate can only come from a backslash-u escape (UTF-8
+    # cannot carry one): without any, the strings need no look.
+    _check_value(value, strings='\\u' in text)
     return value
 
 
@@ -112,6 +140,23 @@ def no_content(headers=None):
     return response
 
 
+def check_query_string(environ):
+    """400 for a query string whose percent-decoded bytes are not UTF-8
+    (webob would fail on them with UnicodeDecodeError)."""
+    query = environ.get('QUERY_STRING')
+    if not query:
+        return
+    try:
+        # PEP 3333: the raw bytes, decoded as latin-1.
+        raw = query.encode('latin-1')
+    except UnicodeEncodeError:
+        return
+    try:
+        urllib.parse.unquote_to_bytes(raw).decode('utf-8')
+    except UnicodeDecodeError:
+        raise exception.BadRequest('The query string is not valid UTF-8.')
+
+
 class Resource:
     """A WSGI app calling one controller action per routed request.
 
@@ -127,6 +172,7 @@ class Resource:
         request = webob.Request(environ)
         args = environ['wsgiorg.routing_args'][1]
         try:
+            check_query_string(environ)
             response = self.action(request, **args)
         except exception.GlanceError as e:
             response = error_response(request, e)

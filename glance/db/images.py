@@ -16,7 +16,6 @@ from glance.db import engine
 from glance.db import members as db_members
 from glance.db import models
 from glance.domain import image as domain
-from glance.domain import member as domain_member
 
 images = models.images
 props = models.image_properties
@@ -308,10 +307,6 @@ def save(context, image):
     added_tags, removed_tags = image.tag_changes()
     with engine.writer(context) as session:
         _guarded_update(session, image, values)
-        if image.visibility == 'private':
-            domain_member.check_visibility_change(
-                image.id, image.visibility,
-                db_members.count(session, image.id))
         stale = list(changed) + removed
         if stale:
             session.execute(props.delete().where(

@@ -145,16 +145,31 @@ class MemberRepo:
         return (self.context.is_admin or
                 self.context.project_id == self.image.owner)
 
+    def has_member(self, project_id):
+        """Whether project_id is a member of the image (any status)."""
+        return status_of(self.image.id, project_id) is not None
+
+    def require_shared(self):
+        """403 unless the image is shared (reference: before policy)."""
+        domain.check_can_have_members(self.image.id, self.image.visibility)
+
     def list(self):
+        self.require_shared()
         only = None if self.sees_all else self.context.project_id
         return list_members(self.image.id, only=only)
 
     def get(self, member_id):
+        try:
+            self.require_shared()
+        except exception.Forbidden as e:
+            # Showing one membership hides it rather than refuses it.
+            raise exception.NotFound(e.message)
         if not self.sees_all and member_id != self.context.project_id:
             raise MemberNotFound(self.image.id, member_id)
         return get(self.image.id, member_id)
 
     def add(self, member_id):
+        self.require_shared()
         domain.check_member_id(member_id)
         return add(self.image.id, member_id, CONF.image_member_quota)
 

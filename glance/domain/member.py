@@ -1,7 +1,8 @@
 """The image Member entity and the rules of sharing.
 
 A member is a project an image is shared with. Only images whose
-visibility is ``shared`` may have members; a member accepts or rejects
+visibility is ``shared`` have members (another visibility keeps them
+hidden until the image is shared again); a member accepts or rejects
 the image (or puts it back to pending), and only accepted images appear
 in its default image list. Whether the member may see the image does not
 depend on the status.
@@ -41,17 +42,12 @@ def check_status(status):
 
 
 def check_can_have_members(image_id, visibility):
-    """Members may only be added to a shared image."""
+    """Only a shared image has members: any other answers 403.
+
+    An image made private (or public, community) keeps its members, but
+    they are out of use, and out of sight, until it is shared again.
+    """
     if visibility != 'shared':
-        raise exception.Conflict(
-            'Only shared images have members; image %s is %s. Set its '
-            'visibility to shared first.' % (image_id, visibility))
-
-
-def check_visibility_change(image_id, visibility, member_count):
-    """An image that has members cannot be made private."""
-    if visibility == 'private' and member_count:
-        raise exception.Conflict(
-            'Image %s has %d member(s); private images cannot have '
-            'members. Remove the members first, or use visibility '
-            'shared.' % (image_id, member_count))
+        raise exception.Forbidden(
+            'Only shared images have members; image %s is %s.'
+            % (image_id, visibility))

@@ -265,10 +265,14 @@ def _check_state(image, method):
         raise exception.Conflict(
             'Image status must be %s for %s, not %s.'
             % (required, method, image.status))
-    if method in ('glance-direct', 'web-download') and (
-            not image.disk_format or not image.container_format):
-        raise exception.BadRequest("'disk_format' and 'container_format' "
-                                   'must be set prior to importing data.')
+    # Whatever the method, an image without formats is in no state to
+    # take data: 409, as the reference answers.
+    if not image.container_format:
+        raise exception.Conflict("'container_format' needs to be set "
+                                 'before import.')
+    if not image.disk_format:
+        raise exception.Conflict("'disk_format' needs to be set before "
+                                 'import.')
 
 
 def _release_stale_lock(image):

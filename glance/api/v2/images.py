@@ -71,7 +71,8 @@ def image_view(image):
     for name, value in image.extra_properties.items():
         if name not in view and name not in HIDDEN_PROPERTIES:
             view[name] = value
-    if backends.multistore():
+    if backends.multistore() and image.stores:
+        # An image without data has no "stores" key at all.
         view['stores'] = ','.join(image.stores)
     active = [loc for loc in image.locations if loc['status'] == 'active']
     if CONF.show_image_direct_url and active:

@@ -5,11 +5,17 @@
     replace /locations                      [{"url": ..., "metadata": ...}]
 
 Adding a location to a queued image activates it with the size its store
-reports. The last location of an active image cannot be removed (403).
+reports; its "validation_data" (checksum, os_hash_algo, os_hash_value)
+become the image's hashes. Replacing the locations of an image that has
+some may only change their metadata (the same URLs). The last location of
+an active image cannot be removed (403).
 Each change is also checked against set_image_location or
 delete_image_location, as a change of visibility is against
 publicize_image.
 """
+
+import hashlib
+import re
 
 from oslo_config import cfg
 
@@ -18,6 +24,9 @@ from glance.common import exception
 from glance.store import backends
 
 CONF = cfg.CONF
+
+_HEX = re.compile(r'^[0-9a-fA-F]+$')
+VALIDATION_KEYS = ('checksum', 'os_hash_algo', 'os_hash_value')
 
 
 def _check_location(value):
@@ -28,6 +37,90 @@ def _check_location(value):
     if not isinstance(metadata, dict):
         raise exception.BadRequest('Location metadata must be an object.')
     return value['url'], metadata
+
+
+def _is_hex_of(value, length):
+    return isinstance(value, str) and len(value) == length and \
+        _HEX.match(value) is not None
+
+
+def _validation_data(image, values):
+    """The hash values the locations' validation_data bring the image.
+
+    As the reference: values for attributes already set must equal
+    them; new ones are taken only while the image is queued, in the
+    service's hashing_algorithm; anything else is 409.
+    """
+    merged = {}
+    for value in values:
+        data = value.get('validation_data')
+        if data is None:
+            continue
+        if not isinstance(data, dict) or set(data) - set(VALIDATION_KEYS):
+            raise exception.BadRequest('validation_data holds only %s.'
+                                       % ', '.join(VALIDATION_KEYS))
+        for key, item in data.items():
+            if merged.get(key, item) != item:
+                raise exception.Conflict('Conflicting values for %s' % key)
+            merged[key] = item
+    new = {}
+    for key, item in merged.items():
+        current = getattr(image, key)
+        if item == current:
+            continue
+        if current:
+            raise exception.Conflict('%s is already set with a different '
+                                     'value' % key)
+        new[key] = item
+    if not new:
+        return {}
+    if image.status != 'queued':
+        raise exception.Conflict("New value(s) for %s may only be provided "
+                                 "when image status is 'queued'"
+                                 % ', '.join(sorted(new)))
+    if 'checksum' in new and not _is_hex_of(new['checksum'], 32):
+        raise exception.Conflict('checksum (%s) is not an md5 hex digest'
+                                 % new['checksum'])
+    algo = new.get('os_hash_algo')
+    if algo != CONF.hashing_algorithm:
+        raise exception.Conflict('os_hash_algo must be %s, not %s'
+                                 % (CONF.hashing_algorithm, algo))
+    length = hashlib.new(algo).digest_size * 2
+    if not _is_hex_of(new.get('os_hash_value'), length):
+        raise exception.Conflict('os_hash_value (%s) is not the correct '
+                                 'size for %s (should be %d hex digits)'
+                                 % (new.get('os_hash_value'), algo, length))
+    return new
+
+
+def _record(image, validation):
+    for key, value in validation.items():
+        setattr(image, key, value)
+
+
+def _replace_metadata(image, values):
+    """Replace /locations of an image that has locations: the same URLs,
+    with new metadata (as the reference allows); any other list is 400."""
+    active = image.active_locations
+    pairs = [_check_location(value) for value in values]
+    current = sorted(loc['url'] for loc in active)
+    if sorted(url for url, _m in pairs) != current:
+        raise exception.BadRequest('Original locations is not empty: the '
+                                   'URLs of an image with locations cannot '
+                                   'be changed by a replace.')
+    by_url = {loc['url']: loc for loc in active}
+    kept = []
+    for url, metadata in pairs:
+        location = by_url[url]
+        if backends.multistore() and location['metadata'].get('store'):
+            metadata = dict(metadata, store=location['metadata']['store'])
+        if metadata != location['metadata']:
+            # A new row in the same place: the data stays where it is.
+            location = {'url': url, 'metadata': metadata,
+                        'status': 'active'}
+        kept.append(location)
+    others = [loc for loc in image.locations if loc['status'] != 'active']
+    image.locations = kept + others
 
 
 def _store_of(url, metadata):
@@ -80,9 +173,14 @@ def apply(context, image, change):
         enforcer.enforce('set_image_location', target)
         if not isinstance(change.value, list):
             raise exception.BadRequest('Locations must be a list.')
+        if image.status not in ('queued', 'active'):
+            raise exception.Conflict("It's not allowed to replace locations "
+                                     "if image status is %s." % image.status)
+        validation = _validation_data(image, change.value)
         if image.active_locations:
-            raise exception.Conflict('Only a queued image without locations '
-                                     'can have its locations replaced.')
+            _replace_metadata(image, change.value)
+            return
+        _record(image, validation)
         for position, value in enumerate(change.value):
             url, metadata = _check_location(value)
             _add(image, url, metadata, position)
@@ -103,7 +201,12 @@ def apply(context, image, change):
             raise exception.BadRequest('Invalid location index %d.' % index)
     if change.op == 'add':
         enforcer.enforce('set_image_location', target)
+        if image.status not in ('queued', 'active'):
+            raise exception.Conflict("It's not allowed to add locations if "
+                                     "image status is %s." % image.status)
         url, metadata = _check_location(change.value)
+        validation = _validation_data(image, [change.value])
+        _record(image, validation)
         _add(image, url, metadata, index)
     elif change.op == 'remove':
         enforcer.enforce('delete_image_location', target)

@@ -23,6 +23,10 @@ EXACT_COLUMNS = IN_COLUMNS + ('owner', 'checksum', 'os_hash_value')
 BOOLEAN_COLUMNS = ('protected', 'os_hidden')
 # Integer columns: exact filters, and <column>_min / <column>_max ranges.
 INT_COLUMNS = ('size', 'virtual_size', 'min_disk', 'min_ram')
+# What the columns hold: a filter value beyond it is refused (400), not
+# handed to the database driver.
+INT_MAXIMUM = {'size': 2 ** 63 - 1, 'virtual_size': 2 ** 63 - 1,
+               'min_disk': 2 ** 31 - 1, 'min_ram': 2 ** 31 - 1}
 RANGE_PARAMS = {column + suffix: (column, op) for column in INT_COLUMNS
                 for suffix, op in (('_min', 'gte'), ('_max', 'lte'))}
 NOT_FILTERS = ('limit', 'marker', 'sort', 'sort_key', 'sort_dir',
@@ -60,7 +64,7 @@ def parse_bool(name, value):
                                'false.' % (name, value))
 
 
-def parse_int(name, value, minimum=0):
+def parse_int(name, value, minimum=0, maximum=None):
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -68,6 +72,9 @@ def parse_int(name, value, minimum=0):
     if number < minimum:
         raise exception.BadRequest('%s param must be at least %d.'
                                    % (name, minimum))
+    if maximum is not None and number > maximum:
+        raise exception.BadRequest('%s param must be at most %d.'
+                                   % (name, maximum))
     return number
 
 
@@ -177,7 +184,8 @@ def parse(params, limit_default=25, limit_max=1000):
     for name, (column, op) in RANGE_PARAMS.items():
         value = _one(params, name)
         if value is not None:
-            query.filters.append((column, op, parse_int(name, value)))
+            query.filters.append((column, op, parse_int(
+                name, value, maximum=INT_MAXIMUM[column])))
 
     query.tags = [tag for tag in params.getall('tag')]
 
@@ -195,7 +203,8 @@ def parse(params, limit_default=25, limit_max=1000):
         elif name in EXACT_COLUMNS:
             query.filters.append(_column_filter(name, value))
         elif name in INT_COLUMNS:
-            query.filters.append((name, 'eq', parse_int(name, value)))
+            query.filters.append((name, 'eq', parse_int(
+                name, value, maximum=INT_MAXIMUM[name])))
         else:
             query.properties[name] = value
     query.filters.append(('os_hidden', 'eq', os_hidden))

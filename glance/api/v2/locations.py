@@ -1,12 +1,11 @@
 """Handlers of /v2/images/{image_id}/locations (the 2.17 location API).
 
 A service (or the owner) points a queued image at data already in a
-store, typically an http URL; the image becomes active at once with the
-size the store reports, and unless validation data was given its hashes
-are computed in the background from the data itself.
+store, an http URL; the request checks what it can at once (400, 403,
+409) and answers 202, and a location_import task finishes the work:
+see glance.async_.flows.location_import.
 """
 
-import concurrent.futures
 import hashlib
 import re
 
@@ -14,25 +13,22 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.api.v2 import images
+from glance.async_ import executor
+from glance.async_.flows import import_state
+from glance.async_.flows import location_import
 from glance.common import exception
 from glance.common import wsgi
-from glance.db import images as db_images
+from glance.db import tasks as db_tasks
+from glance.domain import task as domain_task
 from glance.store import backends
-from glance.store import writer
+from glance.store import staging
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 _HEX = re.compile(r'^[0-9a-fA-F]+$')
-_executor = None
-
-
-def _background():
-    global _executor
-    if _executor is None:
-        _executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=2, thread_name_prefix='glance-location-hash')
-    return _executor
+# The algorithms the reference's add-location schema accepts.
+VALIDATION_ALGORITHMS = ('sha1', 'sha256', 'sha512', 'md5')
 
 
 def _http_store_id():
@@ -46,44 +42,33 @@ def _http_store_id():
 
 
 def _check_validation_data(data):
+    """The validation data, checked as the reference checks it: 400 at
+    once for an unknown key or algorithm, a value without its algorithm
+    (or the reverse), or a value that is not a hex digest of the
+    algorithm's length."""
     if not isinstance(data, dict):
         raise exception.BadRequest('validation_data must be an object.')
-    unknown = set(data) - {'os_hash_algo', 'os_hash_value', 'checksum'}
+    unknown = set(data) - {'os_hash_algo', 'os_hash_value'}
     if unknown:
         raise exception.BadRequest('Unknown validation_data keys: %s'
                                    % ', '.join(sorted(unknown)))
+    if not data:
+        return {}
     algo, value = data.get('os_hash_algo'), data.get('os_hash_value')
-    if algo != CONF.hashing_algorithm:
-        raise exception.BadRequest('validation_data os_hash_algo must be %s.'
-                                   % CONF.hashing_algorithm)
+    if algo is None or value is None:
+        raise exception.BadRequest('validation_data needs both '
+                                   'os_hash_algo and os_hash_value.')
+    if algo not in VALIDATION_ALGORITHMS:
+        raise exception.BadRequest('validation_data os_hash_algo must be '
+                                   'one of %s.'
+                                   % ', '.join(VALIDATION_ALGORITHMS))
     length = hashlib.new(algo).digest_size * 2
     if not isinstance(value, str) or len(value) != length or \
             not _HEX.match(value):
-        raise exception.BadRequest('validation_data os_hash_value must be '
-                                   'a %d-character hex digest.' % length)
-    checksum = data.get('checksum')
-    if checksum is not None and (not isinstance(checksum, str) or
-                                 len(checksum) != 32 or
-                                 not _HEX.match(checksum)):
-        raise exception.BadRequest('validation_data checksum must be a '
-                                   '32-character hex digest.')
-    return checksum, algo, value.lower()
-
-
-def _hash_in_background(image_id, url, store_id):
-    for attempt in range(CONF.http_retries + 1):
-        try:
-            chunks, _size = backends.read(url, store_id)
-            hashes = writer.Hashes()
-            for chunk in chunks:
-                hashes.update(chunk)
-            checksum, value = hashes.hexdigests()
-            db_images.set_hashes(image_id, checksum, hashes.algorithm,
-                                 value)
-            return
-        except Exception as e:
-            LOG.warning('Hashing the data of image %s at %s failed '
-                        '(attempt %d): %s', image_id, url, attempt + 1, e)
+        raise exception.BadRequest('os_hash_value: (%s) is not the correct '
+                                   'size for (%s) (should be a %d-character '
+                                   'hex digest)' % (value, algo, length))
+    return {'os_hash_algo': algo, 'os_hash_value': value.lower()}
 
 
 def add_location(request, image_id):
@@ -91,38 +76,43 @@ def add_location(request, image_id):
     if not isinstance(body, dict) or not isinstance(body.get('url'), str):
         raise exception.BadRequest('The request body must be an object with '
                                    'a "url" string.')
+    unknown = set(body) - {'url', 'validation_data'}
+    if unknown:
+        raise exception.BadRequest('Unknown attribute(s): %s'
+                                   % ', '.join(sorted(unknown)))
     url = body['url']
-    validation = None
-    if body.get('validation_data') is not None:
-        validation = _check_validation_data(body['validation_data'])
-    repo = images.image_repo(request)
+    context = images.context_of(request)
     image = images.load(request, image_id, 'add_image_location')
+    # The image's state first (409), then whether the http store is
+    # there (403), as the reference answers.
+    if image.status != 'queued':
+        raise exception.Conflict('Locations can only be added to a queued '
+                                 'image (image is %s).' % image.status)
     store_id = _http_store_id()
     if store_id is None:
         raise exception.Forbidden('http store must be enabled to use the '
                                   'location API.')
-    if image.status != 'queued':
-        raise exception.Conflict('Locations can only be added to a queued '
-                                 'image (image is %s).' % image.status)
     if not url.lower().startswith(('http://', 'https://')):
         raise exception.BadRequest('Only http and https locations can be '
                                    'added.')
+    validation = _check_validation_data(body.get('validation_data') or {})
+    task = domain_task.new_task(
+        location_import.TASK_TYPE, owner=context.project_id,
+        user_id=context.user_id, request_id=context.request_id,
+        image_id=image.id, task_input=location_import.task_input(
+            image.id, url, store_id if backends.multistore() else None,
+            validation))
     try:
-        size = backends.size_of(url, store_id if backends.multistore()
-                                else None)
-    except Exception as e:
-        raise exception.BadRequest('Cannot read the size of %s: %s'
-                                   % (url, e))
-    image.size = size
-    if validation is not None:
-        image.checksum, image.os_hash_algo, image.os_hash_value = validation
-    metadata = {'store': store_id} if backends.multistore() else {}
-    image.add_location(url, metadata)
-    image.set_status('active')
-    repo.save(image)
-    if validation is None and CONF.do_secure_hash:
-        _background().submit(_hash_in_background, image.id, url,
-                             metadata.get('store'))
+        # The import lock: one operation on the image's data at a time.
+        # The node is named as for an import, so that a restart after a
+        # crash puts the image back to queued (async_.recovery).
+        db_tasks.begin_import(task, image.id, 'queued', properties={
+            import_state.IMPORT_HOST: staging.node_id()})
+    except db_tasks.ImportLocked as e:
+        raise exception.Conflict('New operation on image %s is not '
+                                 'permitted as prior operation is still in '
+                                 'progress: %s' % (image.id, e.message))
+    executor.submit(task.id, context)
     response = wsgi.no_content()
     response.status = 202
     return response

@@ -306,12 +306,27 @@ def check_required(values):
                                    % ', '.join(missing))
 
 
+# Columns stored as 32-bit signed integers. The served schema does not
+# say so (the reference's does not either), but a larger value is 400.
+INT32_ATTRIBUTES = ('min_disk', 'min_ram')
+MAX_INT32 = 2 ** 31 - 1
+
+
+def _check_int32(values):
+    for name in INT32_ATTRIBUTES:
+        value = values.get(name)
+        if isinstance(value, int) and value > MAX_INT32:
+            raise exception.BadRequest("'%s' value out of range, must not "
+                                       "exceed %d." % (name, MAX_INT32))
+
+
 def validate_image(values):
     """BadRequest if values (an image as the API shows it) are invalid."""
     error = jsonschema.exceptions.best_match(
         _image_validator().iter_errors(values))
     if error is not None:
         raise exception.BadRequest(_message(error))
+    _check_int32(values)
 
 
 def validate_image_property(name, value):

@@ -32,21 +32,25 @@ def delete_from_store(request, store_id, image_id):
     wsgi.refuse_body(request)
     _require_multistore()
     if store_id not in backends.user_store_types():
-        raise exception.NotFound('Unknown store %s.' % store_id)
+        raise exception.Conflict('The selected store %s is not available '
+                                 'on this node.' % store_id)
     repo = images.image_repo(request)
     image = images.load(request, image_id, 'delete_image_location')
     if image.status != 'active':
         raise exception.Conflict('It is not permitted to remove image data '
                                  'from a store while the image is %s.'
                                  % image.status)
+    # As the reference: the only copy is refused (403) before it is
+    # asked whether the store named holds it.
+    if len(image.active_locations) == 1:
+        raise exception.Forbidden('Cannot delete image data from the only '
+                                  'store containing it. Consider deleting '
+                                  'the image instead.')
     in_store = [loc for loc in image.active_locations
                 if loc['metadata'].get('store') == store_id]
     if not in_store:
         raise exception.NotFound('Image %s is not in store %s.'
                                  % (image_id, store_id))
-    if len(image.active_locations) == len(in_store):
-        raise exception.Conflict('It is not permitted to remove the last '
-                                 'location of an image.')
     image.locations = [loc for loc in image.locations
                        if loc not in in_store]
     repo.save(image)

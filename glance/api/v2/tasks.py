@@ -145,6 +145,7 @@ def _check_input(body):
 def create(request):
     context = images.context_of(request)
     repo = task_repo(request)
+    repo.check_access()
     task_type, task_input = _check_input(wsgi.read_json_body(request))
     task = domain_task.new_task(task_type, owner=context.project_id,
                                 user_id=context.user_id,

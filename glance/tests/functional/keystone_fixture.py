@@ -306,6 +306,22 @@ class Keystone:
                                          response.text))
         return response.headers['X-Subject-Token']
 
+    def system_token(self, user='admin', password=ADMIN_PASSWORD):
+        """A system-scoped token (Keystone's bootstrap admin has the
+        admin role on the system)."""
+        body = {'auth': {
+            'identity': {'methods': ['password'], 'password': {'user': {
+                'name': user, 'domain': {'id': 'default'},
+                'password': password}}},
+            'scope': {'system': {'all': True}}}}
+        response = requests.post(self.url + '/auth/tokens', json=body,
+                                 timeout=30)
+        if response.status_code != 201:
+            raise KeystoneUnavailable('System token for %s: %d %s'
+                                      % (user, response.status_code,
+                                         response.text))
+        return response.headers['X-Subject-Token']
+
     def _admin(self, method, path, **kwargs):
         if self._admin_token is None:
             self._admin_token = self.token('admin', 'admin',

@@ -725,6 +725,24 @@ def test_broken_chunked_body(api_server, client, bad_chunk):
     assert_active_with(client, image['id'], data)
 
 
+@pytest.mark.parametrize('size_line', [b'FFFFFFFFFFFFFFFFFFFF',
+                                       b'%x' % (2 ** 40 + 1)])
+def test_chunk_larger_than_the_size_cap(api_server, client, size_line):
+    # A chunk no image may hold is refused when its size line arrives,
+    # not after the server has waited for its data.
+    image = create_image(client)
+    sock = open_upload(api_server, image['id'], None, b'x' * 1000,
+                       chunked_body=True)
+    try:
+        sock.settimeout(10)
+        sock.sendall(size_line + b'\r\nabc')
+        assert read_status(sock) == 400
+    finally:
+        sock.close()
+    wait_status(client, image['id'], 'queued')
+    assert_queued_and_clean(api_server, client, image['id'])
+
+
 class _SharedReader:
     """One buffered reader of a raw socket for several responses in a
     row (http.client would close it after each)."""

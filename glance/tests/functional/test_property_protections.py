@@ -141,6 +141,27 @@ def test_read_protection_hides_everywhere(clients, server):
     assert 'x_admin_a' not in mine
 
 
+@pytest.mark.parametrize('filter_value', [
+    's3cret', 'in:s3cret', 'in:nope,s3cret', 'eq:s3cret', 'neq:nope'])
+def test_unreadable_property_does_not_leak_through_filters(clients,
+                                                           filter_value):
+    # Were the image listed only when the guess is right, the filter
+    # would read the value for the caller: it matches nothing instead.
+    response = create(clients['admin'], x_secret_bill='s3cret',
+                      x_thing='filter-leak')
+    image_id = response.json()['id']
+    path = ('/v2/images?x_thing=filter-leak&x_secret_bill=%s&limit=1000'
+            % filter_value)
+    for who in ('member', 'reader'):
+        response = clients[who].get(path)
+        assert response.status_code == 200
+        assert image_id not in [i['id'] for i in response.json()['images']]
+    # Who may read it still filters on it.
+    if filter_value == 's3cret':
+        listed = clients['admin'].get(path).json()['images']
+        assert image_id in [i['id'] for i in listed]
+
+
 def test_created_but_unreadable(clients):
     response = create(clients['member'], x_secret_a='s')
     assert response.status_code == 201

@@ -91,8 +91,15 @@ def test_only_shared_images_have_members(clients, visibility):
         clients['owner']
     image_id = new_image(creator, visibility=visibility, owner='owner')
     response = add(clients['owner'], image_id, 'alice')
-    assert response.status_code == 409
+    # 403, as the reference answers ("Only shared images have members").
+    assert response.status_code == 403
     assert 'shared' in response.json()['message']
+    # Listing the members is refused too; one membership is not found.
+    response = clients['owner'].get(members_path(image_id))
+    assert response.status_code == 403
+    assert clients['owner'].get(members_path(image_id, 'alice')) \
+        .status_code == 404
+    assert clients['admin'].get(members_path(image_id)).status_code == 403
 
 
 def test_member_quota(clients):
@@ -238,26 +245,45 @@ def test_members_of_a_deleted_image(clients):
 
 
 def test_making_an_image_with_members_private(clients):
-    owner = clients['owner']
+    """As the reference: allowed; the members are kept but out of sight
+    until the image is shared again."""
+    owner, alice = clients['owner'], clients['alice']
     image_id = new_image(owner)
     add(owner, image_id, 'alice')
+    assert set_status(alice, image_id, 'alice', 'accepted') \
+        .status_code == 200
     response = owner.patch_image(image_id, [
         {'op': 'replace', 'path': '/visibility', 'value': 'private'}])
-    assert response.status_code == 409
-    assert 'member' in response.json()['message']
-    assert owner.get('/v2/images/%s' % image_id).json()['visibility'] == \
-        'shared'
-    # Other visibilities keep the members.
+    assert response.status_code == 200, response.text
+    assert response.json()['visibility'] == 'private'
+    # The member no longer sees the image nor its membership.
+    assert alice.get('/v2/images/%s' % image_id).status_code == 404
+    assert alice.get(members_path(image_id, 'alice')).status_code == 404
+    assert set_status(alice, image_id, 'alice', 'rejected') \
+        .status_code == 404
+    listed = alice.get('/v2/images?member_status=all').json()['images']
+    assert image_id not in {image['id'] for image in listed}
+    # The owner cannot use the members of a private image.
+    assert owner.get(members_path(image_id)).status_code == 403
+    assert owner.get(members_path(image_id, 'alice')).status_code == 404
+    assert add(owner, image_id, 'bob').status_code == 403
+    assert owner.delete(members_path(image_id, 'alice')).status_code == 403
+    # Shared again: the membership is back, status and all.
+    response = owner.patch_image(image_id, [
+        {'op': 'replace', 'path': '/visibility', 'value': 'shared'}])
+    assert response.status_code == 200
+    members = owner.get(members_path(image_id)).json()['members']
+    assert [(m['member_id'], m['status']) for m in members] == \
+        [('alice', 'accepted')]
+    assert alice.get('/v2/images/%s' % image_id).status_code == 200
+    # Other visibilities keep the members hidden the same way.
     response = owner.patch_image(image_id, [
         {'op': 'replace', 'path': '/visibility', 'value': 'community'}])
     assert response.status_code == 200
-    assert owner.get(members_path(image_id)).json()['members']
+    assert owner.get(members_path(image_id)).status_code == 403
     owner.patch_image(image_id, [
         {'op': 'replace', 'path': '/visibility', 'value': 'shared'}])
     assert owner.delete(members_path(image_id, 'alice')).status_code == 204
-    response = owner.patch_image(image_id, [
-        {'op': 'replace', 'path': '/visibility', 'value': 'private'}])
-    assert response.status_code == 200
 
 
 # -- what each project sees -----------------------------------------------

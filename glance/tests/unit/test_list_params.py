@@ -383,6 +383,25 @@ def test_bad_range(name, value):
     assert name in bad((name, value))
 
 
+@pytest.mark.parametrize('name,value', [
+    ('size_max', str(2 ** 63)), ('size_min', str(2 ** 64)),
+    ('virtual_size_max', '9' * 40), ('size', str(2 ** 63)),
+    ('min_ram_max', str(2 ** 31)), ('min_disk_min', str(2 ** 31)),
+    ('min_ram', str(2 ** 31)), ('min_disk', str(2 ** 63)),
+])
+def test_integer_filters_beyond_their_column(name, value):
+    # Once a 500 from the database driver; each column's range is checked.
+    assert name in bad((name, value))
+
+
+@pytest.mark.parametrize('name,value', [
+    ('size_max', 2 ** 63 - 1), ('virtual_size_min', 2 ** 63 - 1),
+    ('min_ram_max', 2 ** 31 - 1), ('min_disk_min', 2 ** 31 - 1),
+])
+def test_integer_filters_at_their_column_maximum(name, value):
+    assert len(filters((name, str(value)))) == 1
+
+
 @pytest.mark.parametrize('name,column,op', [
     ('virtual_size_min', 'virtual_size', 'gte'),
     ('virtual_size_max', 'virtual_size', 'lte'),

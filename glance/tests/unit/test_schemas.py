@@ -65,7 +65,8 @@ def test_empty_is_valid():
     ('name', None), ('name', ''), ('name', 'x' * 255),
     ('owner', None), ('owner', 'x' * 255),
     ('container_format', None), ('disk_format', None),
-    ('min_disk', 0), ('min_ram', 0), ('min_ram', 10 ** 12),
+    ('min_disk', 0), ('min_ram', 0), ('min_ram', 2 ** 31 - 1),
+    ('min_disk', 2 ** 31 - 1),
     ('tags', []), ('tags', ['x' * 255]),
     ('protected', True), ('os_hidden', False),
     ('id', UUID.upper()),
@@ -102,6 +103,8 @@ def test_disk_formats(value):
     ('min_disk', -1), ('min_disk', '1'), ('min_disk', 1.5),
     ('min_disk', None),
     ('min_ram', -1), ('min_ram', 'x'), ('min_ram', True),
+    # Stored in 32-bit columns: the reference refuses more (400).
+    ('min_ram', 2 ** 31), ('min_disk', 2 ** 31), ('min_disk', 2 ** 64),
     ('container_format', 'bogus'), ('container_format', ''),
     ('disk_format', 'bogus'), ('disk_format', 'QCOW2'),
     ('tags', 'a'), ('tags', [1]), ('tags', ['x' * 256]), ('tags', None),

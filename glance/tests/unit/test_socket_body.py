@@ -121,6 +121,28 @@ def test_broken_framing_is_refused_and_stays_refused(wire):
     assert ends == []
 
 
+@pytest.mark.parametrize('size_line', [b'FFFFFFFFFFFFFFFFFFFF',
+                                       b'%x' % (2 ** 40 + 1)])
+def test_chunk_beyond_the_size_cap_is_refused_at_its_size_line(size_line):
+    # Refused when the size line is read, before any of its data: the
+    # error names the cap, not a connection the client closed.
+    body, ends = body_over(size_line + b'\r\nabc', piece=512)
+    with pytest.raises(socket_body.BodyError) as info:
+        body.readinto(memoryview(bytearray(10)))
+    assert 'image_size_cap' in str(info.value)
+    assert ends == []
+
+
+def test_chunk_at_the_size_cap_is_read(conf):
+    conf.config(image_size_cap=3)
+    body, ends = body_over(b'3\r\nabc\r\n0\r\n\r\n', piece=512)
+    assert read_all(body) == b'abc'
+    conf.config(image_size_cap=2)
+    body, ends = body_over(b'3\r\nabc\r\n0\r\n\r\n', piece=512)
+    with pytest.raises(socket_body.BodyError):
+        read_all(body)
+
+
 def test_short_content_length_body_is_refused():
     body, ends = body_over(b'abc', length=10)
     with pytest.raises(socket_body.BodyError):
