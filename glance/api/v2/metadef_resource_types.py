@@ -50,4 +50,3 @@ ROUTES = [
     (_ASSOCIATIONS, 'POST', create_association),
     (_ASSOCIATIONS + '/{resource_type}', 'DELETE', delete_association),
 ]
-
