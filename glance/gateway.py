@@ -14,6 +14,7 @@ from glance.api import property_protections
 from glance.api import property_proxy
 from glance.db import images as db_images
 from glance.db import members as db_members
+from glance.db import metadefs as db_metadefs
 from glance.db import tasks as db_tasks
 from glance.domain import image as domain_image
 
@@ -37,6 +38,10 @@ class Gateway:
 
     def get_task_repo(self, context):
         return policy.TaskRepoProxy(db_tasks.TaskRepo(context), context)
+
+    def get_metadef_repo(self, context):
+        return policy.MetadefRepoProxy(db_metadefs.MetadefRepo(context),
+                                       context)
 
 
 _GATEWAY = Gateway()
