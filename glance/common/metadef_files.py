@@ -23,6 +23,7 @@ so that a bad file stops the whole load instead of half of it.
 import json
 import os
 import re
+import sys
 
 import jsonschema
 
@@ -301,17 +302,25 @@ def file_name(namespace, taken=()):
 
 def write_all(path, namespaces):
     """Write one file per namespace into directory ``path`` (created if
-    missing); return the paths written. An existing file of the same name
-    is replaced, as the reference's export does."""
+    missing); return the paths written.
+
+    A namespace already defined by a file there is written over that
+    file; any other gets the reference's file name (see file_name), and
+    an existing file of that name is replaced, as the reference's export
+    does.
+    """
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as e:
         raise DefinitionFileError('%s: cannot be created: %s'
                                   % (path, e.strerror or e))
-    taken, written = set(), []
+    in_place = existing_file_names(path)
+    taken, written = set(in_place.values()), []
     for namespace in namespaces:
-        name = file_name(namespace, taken)
-        taken.add(name)
+        name = in_place.get(namespace['namespace'])
+        if name is None:
+            name = file_name(namespace, taken)
+            taken.add(name)
         target = os.path.join(path, name)
         try:
             with open(target, 'w', encoding='utf-8') as f:
@@ -321,3 +330,51 @@ def write_all(path, namespaces):
                                       % (target, e.strerror or e))
         written.append(target)
     return written
+
+
+# -- where the files are -----------------------------------------------
+
+# The reference service's default, where distribution packages put them.
+SYSTEM_PATH = '/etc/glance/metadefs/'
+
+
+def _installed_paths():
+    """Where the definitions shipped with Glance are: the data files of an
+    installed package, then the etc/metadefs of a source checkout."""
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    return [os.path.join(sys.prefix, 'etc', 'glance', 'metadefs'),
+            os.path.join(package_root, 'etc', 'metadefs')]
+
+
+def default_path(configured=None):
+    """The directory used when the command line names none."""
+    if configured:
+        return configured
+    for candidate in [SYSTEM_PATH] + _installed_paths():
+        if os.path.isdir(candidate):
+            return candidate
+    return SYSTEM_PATH
+
+
+def existing_file_names(path):
+    """{namespace name: file name} of the definition files already in
+    directory ``path``, so that an export rewrites an operator's file in
+    place instead of adding a second file for the same namespace.
+    Unreadable files are passed over: export replaces nothing it cannot
+    read."""
+    names = {}
+    if not os.path.isdir(path):
+        return names
+    for name in sorted(os.listdir(path)):
+        if not name.endswith('.json'):
+            continue
+        try:
+            with open(os.path.join(path, name), encoding='utf-8') as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get('namespace'),
+                                                 str):
+            names.setdefault(data['namespace'], name)
+    return names

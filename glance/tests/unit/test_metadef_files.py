@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from glance.api.v2 import metadef_schemas
 from glance.common import metadef_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -51,6 +52,28 @@ def test_shipped_file_is_a_loadable_namespace(name):
         for definition in item['properties'].values():
             assert {'title', 'type', 'description'} <= set(definition)
     assert data['properties'] or data['objects']
+
+
+@pytest.mark.parametrize('name', SHIPPED)
+def test_shipped_file_passes_the_api_schemas(name):
+    """What is shipped is what POST /v2/metadefs/namespaces would take."""
+    with open(os.path.join(SHIPPED_DIR, name), encoding='utf-8') as f:
+        data = json.load(f)
+    metadef_schemas.validate('namespace', data, read_only=())
+    definitions = list(data['properties'].values())
+    for item in data['objects']:
+        metadef_schemas.validate('object', item, read_only=())
+        definitions.extend(item['properties'].values())
+    for definition in definitions:
+        metadef_schemas.validate('property', definition, read_only=(),
+                                 require_name=False)
+        # Nothing the API would drop when it serves the definition.
+        assert set(definition) <= metadef_schemas.PROPERTY_KEYS
+    for association in data['resource_type_associations']:
+        metadef_schemas.validate('resource_type', association,
+                                 read_only=())
+    for tag in data['tags']:
+        metadef_schemas.validate('tag', tag, read_only=())
 
 
 @pytest.mark.parametrize('name', SHIPPED)
