@@ -131,18 +131,20 @@ def show(client, name, **params):
     return response.json()
 
 
-def load_v1_then_v2(server, tmp_path, *flags):
-    ok(server, 'db', 'load_metadefs', '--path',
-       write(tmp_path / 'v1', 'n.json', V1))
-    return ok(server, 'db', 'load_metadefs', '--path',
-              write(tmp_path / 'v2', 'n.json', V2), *flags)
-
-
 # -- tests -------------------------------------------------------------
+#
+# Every glance-manage run costs a process start (seconds on a busy
+# machine), so each test walks through several steps.
 
-def test_shipped_definitions_load_and_are_served(server, admin, tmp_path):
-    out = ok(server, 'db', 'load_metadefs', '--path', SHIPPED_DIR)
-    assert 'Loaded 20 of 20 namespaces' in out
+def test_shipped_definitions_load_serve_unload_and_load_again(
+        server, admin, tmp_path):
+    # The default path is [DEFAULT] metadata_source_path.
+    source = tmp_path / 'defs'
+    shutil.copytree(SHIPPED_DIR, source)
+    config = write(tmp_path, 'extra.conf',
+                   '[DEFAULT]\nmetadata_source_path = %s\n' % source)
+    out = ok(server, 'db', 'load_metadefs', extra_config=config)
+    assert 'Loaded 20 of 20 namespaces from %s' % source in out
     names = sorted(shipped())
     assert namespace_names(admin) == names
     # Public: every project reads them.
@@ -169,16 +171,28 @@ def test_shipped_definitions_load_and_are_served(server, admin, tmp_path):
     response = admin.delete('/v2/metadefs/namespaces/OS::Compute::Watchdog')
     assert response.status_code == 403
 
+    # Unload takes everything, protected or not, and the resource types
+    # loads created; the catalog is as a new database has it.
+    ok(server, 'db', 'load_metadefs', '--path',
+       write(tmp_path / 'v2', 'n.json', V2))
+    out = ok(server, 'db', 'unload_metadefs')
+    assert 'Unloaded 21 namespaces.' in out
+    assert namespace_names(admin) == []
+    types = admin.get('/v2/metadefs/resource_types').json()
+    assert {t['name'] for t in types['resource_types']} == DEFAULT_TYPES
+    out = ok(server, 'db', 'export_metadefs', '--path',
+             str(tmp_path / 'empty'))
+    assert 'Exported 0 namespaces' in out
+    assert read_dir(tmp_path / 'empty') == {}
 
-def test_default_path_is_metadata_source_path(server, admin, tmp_path):
-    source = tmp_path / 'defs'
-    shutil.copytree(SHIPPED_DIR, source)
-    os.remove(source / 'compute-quota.json')
-    config = write(tmp_path, 'extra.conf',
-                   '[DEFAULT]\nmetadata_source_path = %s\n' % source)
-    out = ok(server, 'db', 'load_metadefs', extra_config=config)
-    assert 'Loaded 19 of 19 namespaces from %s' % source in out
-    assert 'OS::Compute::Quota' not in namespace_names(admin)
+    # Loading again works, and the API can add to what was loaded.
+    ok(server, 'db', 'load_metadefs', '--path', SHIPPED_DIR)
+    response = admin.post(
+        '/v2/metadefs/namespaces/OS::Compute::Watchdog/tags/extra')
+    assert response.status_code == 201, response.text
+    exported = by_namespace(export(server, tmp_path / 'out'))
+    assert json.loads(exported['OS::Compute::Watchdog'])['tags'] == [
+        {'name': 'extra'}]
 
 
 def test_load_export_unload_load_round_trips_byte_equal(server, admin,
@@ -209,8 +223,7 @@ def test_load_export_unload_load_round_trips_byte_equal(server, admin,
     for name, text in by_namespace(first).items():
         if name in expected:
             assert text == expected[name], name
-    everything = json.loads(by_namespace(first)['Test::Everything'])
-    assert everything == extra
+    assert json.loads(by_namespace(first)['Test::Everything']) == extra
 
     ok(server, 'db', 'unload_metadefs')
     assert namespace_names(admin) == []
@@ -224,67 +237,85 @@ def test_load_export_unload_load_round_trips_byte_equal(server, admin,
     assert 'Test::Everything' in namespace_names(owner)
     assert 'Test::Everything' not in namespace_names(other)
 
-
-def test_export_rewrites_the_file_holding_a_namespace(server, tmp_path):
-    target = tmp_path / 'defs'
-    shutil.copytree(SHIPPED_DIR, target)
-    ok(server, 'db', 'load_metadefs', '--path', str(target))
-    out = ok(server, 'db', 'export_metadefs', '--path', str(target))
-    assert 'Exported 20 namespaces' in out
-    # The same files, no second copy under another name.
-    assert read_dir(target) == read_dir(SHIPPED_DIR)
+    # Exporting into the directory the files came from rewrites each
+    # file in place rather than adding a second file per namespace.
+    out = ok(server, 'db', 'export_metadefs', '--path', str(source))
+    assert 'Exported 21 namespaces' in out
+    assert sorted(read_dir(source)) == sorted(
+        list(read_dir(SHIPPED_DIR)) + ['everything.json'])
+    assert by_namespace(read_dir(source)) == by_namespace(first)
 
 
-def test_existing_namespaces_are_skipped_without_merge(server, admin,
-                                                       tmp_path):
-    out = load_v1_then_v2(server, tmp_path)
+def _state(client, name):
+    """What the API serves of a namespace, in the file's terms."""
+    body = show(client, name)
+    return {
+        'display_name': body.get('display_name'),
+        'protected': body['protected'],
+        'associations': {a['name']: a.get('prefix')
+                         for a in body['resource_type_associations']},
+        'properties': {k: v['title']
+                       for k, v in body.get('properties', {}).items()},
+        'objects': {o['name']: (o.get('description'),
+                                sorted(o.get('properties', {})))
+                    for o in body.get('objects', [])},
+        'tags': sorted(t['name'] for t in body.get('tags', [])),
+    }
+
+
+def test_merge_prefer_new_and_overwrite(server, admin, tmp_path):
+    v1 = write(tmp_path / 'v1', 'n.json', V1)
+    v2 = write(tmp_path / 'v2', 'n.json', V2)
+    ok(server, 'db', 'load_metadefs', '--path', v1)
+    loaded_v1 = _state(admin, 'Test::Merge')
+    assert loaded_v1 == {
+        'display_name': 'one', 'protected': False,
+        'associations': {'OS::Glance::Image': 'a_'},
+        'properties': {'p1': 'P1 old', 'only_v1': 'Only in v1'},
+        'objects': {'o1': ('old', ['x'])}, 'tags': ['t1']}
+
+    # Without --merge, a namespace already there is left alone.
+    out = ok(server, 'db', 'load_metadefs', '--path', v2)
     assert 'Namespace Test::Merge skipped' in out
     assert 'Loaded 0 of 1 namespaces' in out
-    files = by_namespace(export(server, tmp_path / 'out'))
-    assert json.loads(files['Test::Merge']) == V1
+    assert _state(admin, 'Test::Merge') == loaded_v1
 
-
-def test_merge_adds_what_is_missing_and_keeps_what_is_there(server, admin,
-                                                            tmp_path):
-    out = load_v1_then_v2(server, tmp_path, '--merge')
+    # --merge adds what is missing and keeps what is there.
+    out = ok(server, 'db', 'load_metadefs', '--path', v2, '--merge')
     assert 'Namespace Test::Merge merged.' in out
-    merged = json.loads(by_namespace(export(server, tmp_path / 'out'))
-                        ['Test::Merge'])
-    assert merged == {
-        'namespace': 'Test::Merge', 'display_name': 'one',
-        'description': 'first', 'visibility': 'public', 'protected': False,
-        'resource_type_associations': [
-            {'name': 'OS::Glance::Image', 'prefix': 'a_'},
-            {'name': 'Test::NewType', 'prefix': 'n:'}],
-        'properties': {
-            'p1': {'title': 'P1 old', 'type': 'string'},
-            'only_v1': {'title': 'Only in v1', 'type': 'integer'},
-            'p2': {'title': 'P2', 'type': 'boolean'}},
-        'objects': [V1['objects'][0], V2['objects'][1]],
-        'tags': [{'name': 't1'}, {'name': 't2'}],
-    }
-    # A resource type first named by a file is created, protected.
+    assert _state(admin, 'Test::Merge') == {
+        'display_name': 'one', 'protected': False,
+        'associations': {'OS::Glance::Image': 'a_',
+                         'Test::NewType': 'n:'},
+        'properties': {'p1': 'P1 old', 'only_v1': 'Only in v1',
+                       'p2': 'P2'},
+        'objects': {'o1': ('old', ['x']), 'o2': ('added', [])},
+        'tags': ['t1', 't2']}
+    # A resource type first named by a file is created.
     types = admin.get('/v2/metadefs/resource_types').json()
     assert 'Test::NewType' in {t['name'] for t in types['resource_types']}
 
-
-def test_merge_prefer_new_replaces_what_the_file_defines(server, tmp_path):
-    out = load_v1_then_v2(server, tmp_path, '--merge', '--prefer_new')
+    # --merge --prefer_new: the file wins where both define something;
+    # what only the database has stays.
+    out = ok(server, 'db', 'load_metadefs', '--path', v2, '--merge',
+             '--prefer_new')
     assert 'Namespace Test::Merge merged.' in out
-    merged = json.loads(by_namespace(export(server, tmp_path / 'out'))
-                        ['Test::Merge'])
-    assert merged == dict(
-        V2,
-        properties={'p1': V2['properties']['p1'],
-                    'only_v1': V1['properties']['only_v1'],
-                    'p2': V2['properties']['p2']})
+    assert _state(admin, 'Test::Merge') == {
+        'display_name': 'two', 'protected': True,
+        'associations': {'OS::Glance::Image': 'b_',
+                         'Test::NewType': 'n:'},
+        'properties': {'p1': 'P1 new', 'only_v1': 'Only in v1',
+                       'p2': 'P2'},
+        'objects': {'o1': ('new', ['y']), 'o2': ('added', [])},
+        'tags': ['t1', 't2']}
 
-
-def test_merge_overwrite_replaces_the_namespace(server, tmp_path):
-    out = load_v1_then_v2(server, tmp_path, '--merge', '--overwrite')
+    # --merge --overwrite: the namespace is the file's, nothing else.
+    out = ok(server, 'db', 'load_metadefs', '--path', v1, '--merge',
+             '--overwrite')
     assert 'Namespace Test::Merge replaced.' in out
+    assert _state(admin, 'Test::Merge') == loaded_v1
     files = by_namespace(export(server, tmp_path / 'out'))
-    assert json.loads(files['Test::Merge']) == V2
+    assert json.loads(files['Test::Merge']) == V1
 
 
 def test_positional_and_older_command_forms(server, admin, tmp_path):
@@ -305,87 +336,34 @@ def test_positional_and_older_command_forms(server, admin, tmp_path):
         server, 'db', 'load_metadefs', v1, 'maybe')
 
 
-@pytest.mark.parametrize('flags, message', [
-    (['--prefer_new'], 'only apply with --merge'),
-    (['--overwrite'], 'only apply with --merge'),
-    (['--merge', '--prefer_new', '--overwrite'], 'not both'),
-])
-def test_conflicting_flags_are_refused(server, admin, tmp_path, flags,
-                                       message):
-    path = write(tmp_path, 'n.json', V1)
-    assert message in fails(server, 'db', 'load_metadefs', '--path', path,
-                            *flags)
-    assert namespace_names(admin) == []
+def test_bad_arguments_and_bad_files_change_nothing(server, admin,
+                                                    tmp_path):
+    v1 = write(tmp_path / 'v1', 'n.json', V1)
+    ok(server, 'db', 'load_metadefs', '--path', v1)
+    loaded_v1 = _state(admin, 'Test::Merge')
 
+    assert 'only apply with --merge' in fails(
+        server, 'db', 'load_metadefs', '--path', v1, '--prefer_new')
+    assert 'not both' in fails(
+        server, 'db', 'load_metadefs', '--path', v1, '--merge',
+        '--prefer_new', '--overwrite')
+    assert 'no such file or directory' in fails(
+        server, 'db', 'load_metadefs', '--path', str(tmp_path / 'nowhere'))
 
-@pytest.mark.parametrize('bad, message', [
-    ('{"namespace": "Test::Bad", ', 'is not valid JSON'),
-    ({'namespace': 'Test::Bad', 'properties': {
-        'p': {'title': 'P', 'type': 'str'}}},
-     "at properties/p: Invalid value for 'type'"),
-    ({'namespace': 'Test::Bad', 'properties': {'p': {'type': 'string'}}},
-     "'title' is a required property"),
-    ({'namespace': 'Test::Bad', 'objects': [{'name': 'o', 'properties': {
-        'p': {'title': 'P', 'type': 'string', 'minLength': -1}}}]},
-     'at objects/0/properties/p'),
-    ({'namespace': 'Test::Bad', 'display_name': 'x' * 81},
-     'at display_name'),
-    ({'namespace': 'Test::Bad', 'tags': [{'name': 't'}, {'name': 't'}]},
-     'tags t appear more than once'),
-    ({'namespace': 'OS::Compute::Watchdog'},
-     'namespace OS::Compute::Watchdog is also defined in'),
-])
-def test_a_malformed_file_loads_nothing(server, admin, tmp_path, bad,
-                                        message):
+    # One bad file among good ones: nothing is loaded, nothing replaced.
     source = tmp_path / 'defs'
     shutil.copytree(SHIPPED_DIR, source)
-    bad_file = write(source, 'zz-bad.json', bad)
-    stderr = fails(server, 'db', 'load_metadefs', '--path', str(source))
-    assert stderr.startswith('ERROR: %s' % bad_file), stderr
-    assert message in stderr
-    assert namespace_names(admin) == []
+    write(source, 'n.json', V2)
+    bad_file = write(source, 'zz-bad.json', '{"namespace": "Test::Bad", ')
+    stderr = fails(server, 'db', 'load_metadefs', '--path', str(source),
+                   '--merge', '--overwrite')
+    assert stderr.startswith('ERROR: %s: is not valid JSON' % bad_file)
+    write(source, 'zz-bad.json', {'namespace': 'Test::Bad', 'properties': {
+        'p': {'title': 'P', 'type': 'str'}}})
+    stderr = fails(server, 'db', 'load_metadefs', '--path', str(source),
+                   '--merge', '--overwrite')
+    assert stderr.startswith(
+        "ERROR: %s: at properties/p: Invalid value for 'type'" % bad_file)
 
-    # Nor does it touch a catalog that holds definitions already.
-    ok(server, 'db', 'load_metadefs', '--path', write(tmp_path / 'v1',
-                                                      'n.json', V1))
-    before = export(server, tmp_path / 'before')
-    fails(server, 'db', 'load_metadefs', '--path', str(source), '--merge',
-          '--overwrite')
-    assert export(server, tmp_path / 'after') == before
-
-
-def test_a_missing_path_is_an_error(server, tmp_path):
-    stderr = fails(server, 'db', 'load_metadefs', '--path',
-                   str(tmp_path / 'nowhere'))
-    assert 'no such file or directory' in stderr
-    (tmp_path / 'empty').mkdir()
-    stderr = fails(server, 'db', 'load_metadefs', '--path',
-                   str(tmp_path / 'empty'))
-    assert 'holds no .json files' in stderr
-
-
-def test_unload_leaves_the_catalog_as_a_new_database_has_it(server, admin,
-                                                            tmp_path):
-    ok(server, 'db', 'load_metadefs', '--path', SHIPPED_DIR)
-    ok(server, 'db', 'load_metadefs', '--path',
-       write(tmp_path, 'n.json', V2))
-    out = ok(server, 'db', 'unload_metadefs')
-    assert 'Unloaded 21 namespaces.' in out
-    assert namespace_names(admin) == []
-    types = admin.get('/v2/metadefs/resource_types').json()
-    assert {t['name'] for t in types['resource_types']} == DEFAULT_TYPES
-    # Loading again works, and the API can add to what was loaded.
-    ok(server, 'db', 'load_metadefs', '--path', SHIPPED_DIR)
-    response = admin.post(
-        '/v2/metadefs/namespaces/OS::Compute::Watchdog/tags/extra')
-    assert response.status_code == 201, response.text
-    exported = by_namespace(export(server, tmp_path / 'out'))
-    assert json.loads(exported['OS::Compute::Watchdog'])['tags'] == [
-        {'name': 'extra'}]
-
-
-def test_export_of_an_empty_catalog_writes_nothing(server, tmp_path):
-    out = ok(server, 'db', 'export_metadefs', '--path',
-             str(tmp_path / 'out'))
-    assert 'Exported 0 namespaces' in out
-    assert read_dir(tmp_path / 'out') == {}
+    assert namespace_names(admin) == ['Test::Merge']
+    assert _state(admin, 'Test::Merge') == loaded_v1

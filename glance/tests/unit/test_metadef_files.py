@@ -247,3 +247,38 @@ def test_write_all_reports_a_directory_it_cannot_create(tmp_path):
     with pytest.raises(metadef_files.DefinitionFileError,
                        match='cannot be created'):
         metadef_files.write_all(str(blocker / 'sub'), [])
+
+
+@pytest.mark.parametrize('definition, message', [
+    ({'type': 'string'}, "'title' is a required property"),
+    ({'title': 'T'}, "'type' is a required property"),
+    ({'title': 'T', 'type': 'str'}, "Invalid value for 'type'"),
+    ({'title': 'T', 'type': 'string', 'minLength': -1},
+     "Invalid value for 'minLength'"),
+    ({'title': 'T', 'type': 'string', 'pattern': '('},
+     "Invalid value for 'pattern'"),
+    ({'title': 'T', 'type': 'string', 'unknown': 1},
+     'Additional properties are not allowed'),
+])
+def test_glance_manage_checks_definitions_against_the_api(tmp_path,
+                                                          definition,
+                                                          message):
+    from glance.cmd import manage
+
+    _write(tmp_path, 'a.json', {'namespace': 'A', 'objects': [
+        {'name': 'o', 'properties': {'p': definition}}]})
+    with pytest.raises(metadef_files.DefinitionFileError) as raised:
+        metadef_files.read_all(str(tmp_path), manage._property_check)
+    assert 'a.json: at objects/0/properties/p: ' in str(raised.value)
+    assert message in str(raised.value)
+
+
+def test_default_path(tmp_path, monkeypatch):
+    assert metadef_files.default_path('/x') == '/x'
+    monkeypatch.setattr(metadef_files, 'SYSTEM_PATH', str(tmp_path / 'no'))
+    # In a checkout (or an installed package), the shipped definitions.
+    path = metadef_files.default_path(None)
+    assert os.path.samefile(path, SHIPPED_DIR) or path.endswith(
+        os.path.join('etc', 'glance', 'metadefs'))
+    monkeypatch.setattr(metadef_files, 'SYSTEM_PATH', str(tmp_path))
+    assert metadef_files.default_path('') == str(tmp_path)
