@@ -117,10 +117,15 @@ def create_property(request, namespace):
 
 def _unprefixed(repo, namespace, name, resource_type):
     """The property name without the prefix the resource type's
-    association gives it (404 if it does not carry that prefix)."""
-    prefix = next((a.get('prefix') for a in
-                   repo.list_associations(namespace)
-                   if a['name'] == resource_type), None)
+    association gives it (404 if the type is not associated with the
+    namespace, or the name does not carry its prefix)."""
+    association = next((a for a in repo.list_associations(namespace)
+                        if a['name'] == resource_type), None)
+    if association is None:
+        raise exception.NotFound(
+            'Resource type %s is not associated with namespace %s.'
+            % (resource_type, namespace))
+    prefix = association.get('prefix')
     if prefix and name.startswith(prefix):
         return name[len(prefix):]
     raise exception.NotFound(
