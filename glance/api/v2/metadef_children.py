@@ -173,7 +173,7 @@ def create_tags(request, namespace):
                             read_only=('created_at', 'updated_at'))
     append = strutils.bool_from_string(
         request.headers.get('X-Openstack-Append'))
-    names = [tag['name'] for tag in body.get('tags', [])]
+    names = [tag['name'] for tag in body['tags']]
     rows = views.repo(request).add_tags(views.url_name(namespace), names,
                                         append)
     return wsgi.json_response({'tags': [{'name': r['name']} for r in rows]},
