@@ -109,14 +109,17 @@ def _sort_key(table, key):
     if not column.nullable:
         return column
     if isinstance(column.type, sa.Boolean):
-        return sa.func.coalesce(column, sa.false())
+        # As 0/1: booleans take no < or > in SQLAlchemy.
+        return sa.cast(sa.func.coalesce(column, sa.false()), sa.Integer)
     return sa.func.coalesce(column, '')
 
 
 def _marker_value(table, key, row):
     value = row[key]
+    if isinstance(table.c[key].type, sa.Boolean):
+        return int(bool(value))
     if value is None and table.c[key].nullable:
-        return False if isinstance(table.c[key].type, sa.Boolean) else ''
+        return ''
     return value
 
 

@@ -117,10 +117,15 @@ def create_property(request, namespace):
 
 def _unprefixed(repo, namespace, name, resource_type):
     """The property name without the prefix the resource type's
-    association gives it (404 if it does not carry that prefix)."""
-    prefix = next((a.get('prefix') for a in
-                   repo.list_associations(namespace)
-                   if a['name'] == resource_type), None)
+    association gives it (404 if the type is not associated with the
+    namespace, or the name does not carry its prefix)."""
+    association = next((a for a in repo.list_associations(namespace)
+                        if a['name'] == resource_type), None)
+    if association is None:
+        raise exception.NotFound(
+            'Resource type %s is not associated with namespace %s.'
+            % (resource_type, namespace))
+    prefix = association.get('prefix')
     if prefix and name.startswith(prefix):
         return name[len(prefix):]
     raise exception.NotFound(
@@ -168,7 +173,7 @@ def create_tags(request, namespace):
                             read_only=('created_at', 'updated_at'))
     append = strutils.bool_from_string(
         request.headers.get('X-Openstack-Append'))
-    names = [tag['name'] for tag in body.get('tags', [])]
+    names = [tag['name'] for tag in body['tags']]
     rows = views.repo(request).add_tags(views.url_name(namespace), names,
                                         append)
     return wsgi.json_response({'tags': [{'name': r['name']} for r in rows]},

@@ -81,21 +81,37 @@ def _objects(body):
     """The objects of a body, each property definition checked."""
     found = body.get('objects') or []
     for obj in found:
-        if 'name' not in obj:
-            raise exception.BadRequest('Every object needs a name.')
         for definition in (obj.get('properties') or {}).values():
             schemas.validate('property', definition, read_only=(),
                              require_name=False)
     return found
 
 
+def _check_names(body):
+    """What the namespace schema leaves open about the definitions it
+    carries: each has a name, of at most 80 characters (a longer one
+    would not fit its column)."""
+    names = list(body.get('properties') or {})
+    for key in ('resource_type_associations', 'objects', 'tags'):
+        for item in body.get(key) or []:
+            if 'name' not in item:
+                raise exception.BadRequest('Every item of %s needs a name.'
+                                           % key)
+            names.append(item['name'])
+            names += [item.get('prefix') or '',
+                      item.get('properties_target') or '']
+    for name in names:
+        if len(name) > schemas.NAME_MAX:
+            raise exception.BadRequest(
+                'Name %r is longer than %d characters.'
+                % (name, schemas.NAME_MAX))
+
+
 def create(request):
     body = schemas.validate('namespace', wsgi.read_json_body(request))
+    _check_names(body)
     associations = body.get('resource_type_associations') or []
     tags = body.get('tags') or []
-    if any('name' not in item for item in associations + tags):
-        raise exception.BadRequest('Every resource type association and '
-                                   'tag needs a name.')
     namespace = views.repo(request).add_namespace(
         _namespace_values(request, body),
         resource_type_associations=associations, objects_=_objects(body),

@@ -191,7 +191,9 @@ def tags_request_schema():
     """The body of a bulk tag create: {"tags": [{"name": ...}, ...]}."""
     return _object_schema('tags', {'tags': {'type': 'array', 'items': {
         'type': 'object', 'properties': {'name': _string(NAME_MAX)},
-        'required': ['name'], 'additionalProperties': False}}}, None)
+        'required': ['name'], 'additionalProperties': False}}},
+        # Without "tags", a replacing call would empty the namespace.
+        ['tags'])
 
 
 def resource_type_schema():
