@@ -93,6 +93,10 @@ FILE_SCHEMA = {
     },
 }
 
+# Built once: jsonschema.validate() would check the schema itself again
+# for every file.
+_FILE_VALIDATOR = jsonschema.Draft7Validator(FILE_SCHEMA)
+
 # A namespace loaded from a file without an owner belongs to "admin", as
 # in the reference service.
 DEFAULT_OWNER = 'admin'
@@ -164,11 +168,11 @@ def check(path, data, property_check=None):
     definition (of the namespace and of its objects); it raises
     ValueError with a message.
     """
-    try:
-        jsonschema.validate(data, FILE_SCHEMA)
-    except jsonschema.ValidationError as e:
+    error = jsonschema.exceptions.best_match(
+        _FILE_VALIDATOR.iter_errors(data))
+    if error is not None:
         raise DefinitionFileError('%s: at %s: %s'
-                                  % (path, _where(e), e.message))
+                                  % (path, _where(error), error.message))
     _check_unique(path, 'resource types',
                   [a['name'] for a in
                    data.get('resource_type_associations') or []])
