@@ -21,7 +21,9 @@ from oslo_config import cfg
 from oslo_utils import strutils
 
 from glance.common import config
+from glance.common import exception
 from glance.common import metadef_files
+from glance.db import metadef_admin
 from glance.db import migration
 
 CONF = cfg.CONF
@@ -80,8 +82,9 @@ def _metadefs_path():
 
 def _property_check(definition):
     """Property definitions must be what the API itself accepts."""
+    # Imported here: it brings the WSGI stack, which the other commands
+    # do not need.
     from glance.api.v2 import metadef_schemas
-    from glance.common import exception
     try:
         metadef_schemas.validate('property', definition, read_only=(),
                                  require_name=False)
@@ -90,7 +93,6 @@ def _property_check(definition):
 
 
 def db_load_metadefs():
-    from glance.db import metadef_admin
     command = CONF.command
     merge = _flag(command.merge, command.merge_arg, 'merge')
     prefer_new = _flag(command.prefer_new, command.prefer_new_arg,
@@ -120,13 +122,11 @@ def db_load_metadefs():
 
 
 def db_unload_metadefs():
-    from glance.db import metadef_admin
     count = metadef_admin.unload()
     print('Unloaded %d namespaces.' % count)
 
 
 def db_export_metadefs():
-    from glance.db import metadef_admin
     path = _metadefs_path()
     written = metadef_files.write_all(path, metadef_admin.read_all())
     for file_path in written:
