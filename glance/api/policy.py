@@ -253,6 +253,7 @@ class MetadefRepoProxy:
         'update_namespace': 'modify_metadef_namespace',
         'delete_namespace': 'delete_metadef_namespace',
         'add_tags': 'add_metadef_tags',
+        'get_prefixed_property': 'get_metadef_property',
         'list_associations': 'get_metadef_resource_type',
         'add_association': 'add_metadef_resource_type_association',
         'remove_association': 'remove_metadef_resource_type_association',

@@ -543,6 +543,23 @@ class MetadefRepo:
     list_associations = staticmethod(list_associations)
     add_association = staticmethod(add_association)
 
+    def get_prefixed_property(self, namespace, name, resource_type):
+        """The property a resource of resource_type carries as name:
+        name less the prefix of that type's association (404 if the
+        type is not associated or the name lacks the prefix)."""
+        association = next((a for a in list_associations(namespace)
+                            if a['name'] == resource_type), None)
+        if association is None:
+            raise exception.NotFound(
+                'Resource type %s is not associated with namespace %s.'
+                % (resource_type, namespace['namespace']))
+        prefix = association.get('prefix')
+        if not (prefix and name.startswith(prefix)):
+            raise exception.NotFound(
+                "Property %s does not start with the expected resource "
+                "type association prefix of '%s'." % (name, prefix))
+        return get_child(namespace, 'properties', name[len(prefix):])
+
     # Deletes: nothing goes out of a protected namespace.
 
     def delete_namespace(self, namespace):

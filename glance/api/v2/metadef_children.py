@@ -115,32 +115,16 @@ def create_property(request, namespace):
     return wsgi.json_response(views.property_view(row), status=201)
 
 
-def _unprefixed(repo, namespace, name, resource_type):
-    """The property name without the prefix the resource type's
-    association gives it (404 if the type is not associated with the
-    namespace, or the name does not carry its prefix)."""
-    association = next((a for a in repo.list_associations(namespace)
-                        if a['name'] == resource_type), None)
-    if association is None:
-        raise exception.NotFound(
-            'Resource type %s is not associated with namespace %s.'
-            % (resource_type, namespace))
-    prefix = association.get('prefix')
-    if prefix and name.startswith(prefix):
-        return name[len(prefix):]
-    raise exception.NotFound(
-        "Property %s does not start with the expected resource type "
-        "association prefix of '%s'." % (name, prefix))
-
-
 def show_property(request, namespace, property_name):
     wsgi.refuse_body(request)
     namespace, name = _url_args(namespace, property_name)
     repo = views.repo(request)
     resource_type = request.GET.get('resource_type')
     if resource_type:
-        name = _unprefixed(repo, namespace, name, resource_type)
-    row = repo.get_child(namespace, 'properties', name)
+        # The name as a resource of that type carries it (prefixed).
+        row = repo.get_prefixed_property(namespace, name, resource_type)
+    else:
+        row = repo.get_child(namespace, 'properties', name)
     return wsgi.json_response(views.property_view(row))
 
 

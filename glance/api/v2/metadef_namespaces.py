@@ -55,7 +55,10 @@ def index(request):
     params = [(k, v) for k, v in request.GET.items() if k != 'marker']
     encode = urllib.parse.urlencode
     body = {
-        'namespaces': [views.namespace_view(ns, ns) for ns in page],
+        # A listed namespace shows its associations, not its contents.
+        'namespaces': [views.namespace_view(ns, {
+            'resource_type_associations': ns['resource_type_associations']})
+            for ns in page],
         'first': views.NAMESPACES + ('?' + encode(params) if params else ''),
         'schema': views.SCHEMAS + 'namespaces',
     }
