@@ -23,6 +23,7 @@ from glance.api import property_proxy
 from glance import context as glance_context
 from glance.db import images as db_images
 from glance.db import members as db_members
+from glance.db import metadefs as db_metadefs
 from glance.db import tasks as db_tasks
 from glance.domain import image as domain_image
 from glance.notifier import proxy as notifier
@@ -65,6 +66,10 @@ def _readable(rules, context, reader, service):
         reader = (glance_context.RequestContext(roles=[]) if service
                   else context)
     return functools.partial(rules.can_read, reader)
+
+    def get_metadef_repo(self, context):
+        return policy.MetadefRepoProxy(db_metadefs.MetadefRepo(context),
+                                       context)
 
 
 _GATEWAY = Gateway()

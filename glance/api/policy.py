@@ -260,3 +260,115 @@ class TaskRepoProxy:
         # Guarded by the image's own rule, import_image or copy_image,
         # when the image was loaded.
         return self.repo.begin_import(task, *args, **kwargs)
+
+def namespace_target(namespace):
+    return {'project_id': namespace['owner'],
+            'visibility': namespace['visibility']}
+
+
+class MetadefRepoProxy:
+    """Wraps the metadef repository: each operation -> its one rule.
+
+    An operation inside a namespace first finds the namespace (the data
+    layer hides those the caller may not see: 404), then checks its rule
+    with the namespace as the target. A refusal is 404 when the caller
+    could not read the namespace either, and 403 otherwise, as the
+    reference answers.
+    """
+
+    # Operations on a namespace the caller names: repository method ->
+    # rule. The children's operations take the kind of child as their
+    # first argument, so their rule depends on it (see _child_rule).
+    NAMESPACE_RULES = {
+        'show_namespace': 'get_metadef_namespace',
+        'update_namespace': 'modify_metadef_namespace',
+        'delete_namespace': 'delete_metadef_namespace',
+        'add_tags': 'add_metadef_tags',
+        'get_prefixed_property': 'get_metadef_property',
+        'list_associations': 'get_metadef_resource_type',
+        'add_association': 'add_metadef_resource_type_association',
+        'remove_association': 'remove_metadef_resource_type_association',
+    }
+    CHILD_RULES = {
+        # method: {kind: rule}
+        'list_children': {'objects': 'get_metadef_objects',
+                          'properties': 'get_metadef_properties',
+                          'tags': 'get_metadef_tags'},
+        'get_child': {'objects': 'get_metadef_object',
+                      'properties': 'get_metadef_property',
+                      'tags': 'get_metadef_tag'},
+        'add_child': {'objects': 'add_metadef_object',
+                      'properties': 'add_metadef_property',
+                      'tags': 'add_metadef_tag'},
+        'update_child': {'objects': 'modify_metadef_object',
+                         'properties': 'modify_metadef_property',
+                         'tags': 'modify_metadef_tag'},
+        'delete_child': {'objects': 'delete_metadef_object',
+                         'properties': 'remove_metadef_property',
+                         'tags': 'delete_metadef_tag'},
+        # Emptying a namespace of its objects or properties is, in the
+        # reference, deleting part of the namespace.
+        'delete_children': {'objects': 'delete_metadef_namespace',
+                            'properties': 'delete_metadef_namespace',
+                            'tags': 'delete_metadef_tags'},
+    }
+
+    def __init__(self, repo, context):
+        self.repo = repo
+        self.context = context
+        self.policy = Enforcer(context)
+
+    def _caller_target(self):
+        return {'project_id': self.context.project_id}
+
+    def _enforce_on(self, rule, namespace):
+        target = namespace_target(namespace)
+        if self.policy.check(rule, target):
+            return
+        LOG.debug('Policy %s refused for project %s, roles %s', rule,
+                  self.context.project_id, self.context.roles)
+        if (rule == 'get_metadef_namespace' or
+                not self.policy.check('get_metadef_namespace', target)):
+            raise exception.NotFound('Metadata definition namespace=%s '
+                                     'was not found.'
+                                     % namespace['namespace'])
+        raise exception.Forbidden("Policy doesn't allow %s to be "
+                                  "performed." % rule)
+
+    def _in_namespace(self, method, rule, name, *args, **kwargs):
+        namespace = self.repo.get_namespace(name)
+        self._enforce_on(rule, namespace)
+        return getattr(self.repo, method)(namespace, *args, **kwargs)
+
+    def __getattr__(self, method):
+        if method in self.NAMESPACE_RULES:
+            rule = self.NAMESPACE_RULES[method]
+            return lambda name, *args, **kwargs: self._in_namespace(
+                method, rule, name, *args, **kwargs)
+        if method in self.CHILD_RULES:
+            rules = self.CHILD_RULES[method]
+            return lambda name, kind, *args, **kwargs: self._in_namespace(
+                method, rules[kind], name, kind, *args, **kwargs)
+        raise AttributeError(method)
+
+    def list_namespaces(self, **kwargs):
+        self.policy.enforce('get_metadef_namespaces', self._caller_target())
+        decisions = {}
+        shown = []
+        for namespace in self.repo.list_namespaces(**kwargs):
+            key = (namespace['owner'], namespace['visibility'])
+            if key not in decisions:
+                decisions[key] = self.policy.check(
+                    'get_metadef_namespace', namespace_target(namespace))
+            if decisions[key]:
+                shown.append(namespace)
+        return shown
+
+    def add_namespace(self, values, **contents):
+        self.policy.enforce('add_metadef_namespace', self._caller_target())
+        return self.repo.add_namespace(values, **contents)
+
+    def list_resource_types(self):
+        self.policy.enforce('list_metadef_resource_types',
+                            self._caller_target())
+        return self.repo.list_resource_types()

@@ -10,6 +10,10 @@ import routes
 
 from glance.api.v2 import discovery
 from glance.api.v2 import images
+from glance.api.v2 import metadef_children
+from glance.api.v2 import metadef_namespaces
+from glance.api.v2 import metadef_resource_types
+from glance.api.v2 import metadef_schemas
 from glance.common import exception
 from glance.common import wsgi
 
@@ -28,6 +32,11 @@ ROUTES = [
     (_IMAGE + '/tags/{tag}', 'DELETE', images.delete_tag),
     ('/v2/schemas/{name}', 'GET', discovery.show_schema),
     ('/v2/info/import', 'GET', discovery.import_info),
+    # Metadata definitions (/v2/metadefs): each module's rows.
+    *metadef_namespaces.ROUTES,
+    *metadef_children.ROUTES,
+    *metadef_resource_types.ROUTES,
+    *metadef_schemas.ROUTES,
 ]
 
 

@@ -196,9 +196,21 @@ database_sqlite_opts = [
 ]
 
 
+metadef_opts = [
+    cfg.StrOpt('metadata_source_path',
+               sample_default='/etc/glance/metadefs/',
+               help=_('Directory of metadata definition files (JSON, one '
+                      'namespace a file) that "glance-manage db '
+                      'load_metadefs" loads and "export_metadefs" writes '
+                      'when no path is given. Unset: /etc/glance/metadefs/ '
+                      'if it exists, else the definitions installed with '
+                      'Glance.')),
+]
+
+
 def _group_opts():
     return [
-        (None, server_opts + api_opts),
+        (None, server_opts + api_opts + metadef_opts),
         ('paste_deploy', paste_opts),
         ('noauth', noauth_opts),
         ('image_format', image_format_opts),

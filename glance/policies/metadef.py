@@ -36,8 +36,11 @@ rules = [
           [('PUT', _ONE_NS)]),
     _rule('add_metadef_namespace', _WRITE, 'Create a namespace.',
           [('POST', _NS)]),
-    _rule('delete_metadef_namespace', _WRITE, 'Delete a namespace.',
-          [('DELETE', _ONE_NS)]),
+    # Emptying a namespace of its objects or properties counts as
+    # deleting part of the namespace (as in the reference).
+    _rule('delete_metadef_namespace', _WRITE,
+          'Delete a namespace, or all its objects or properties.',
+          [('DELETE', _ONE_NS), ('DELETE', _OBJ), ('DELETE', _PROP)]),
 
     _rule('get_metadef_object', _READ, 'Show an object.',
           [('GET', _OBJ + '/{object_name}')]),
@@ -47,10 +50,11 @@ rules = [
           [('PUT', _OBJ + '/{object_name}')]),
     _rule('add_metadef_object', _WRITE, 'Create an object.',
           [('POST', _OBJ)]),
-    _rule('delete_metadef_object', _WRITE, 'Delete an object, or all.',
-          [('DELETE', _OBJ + '/{object_name}'), ('DELETE', _OBJ)]),
+    _rule('delete_metadef_object', _WRITE, 'Delete an object.',
+          [('DELETE', _OBJ + '/{object_name}')]),
 
-    _rule('list_metadef_resource_types', base.ADMIN_OR_PROJECT_READER,
+    # The target of a list is the caller's own project.
+    _rule('list_metadef_resource_types', _READ,
           'List resource types.', [('GET', '/v2/metadefs/resource_types')]),
     _rule('get_metadef_resource_type', _READ,
           'List the resource type associations of a namespace.',
@@ -70,8 +74,8 @@ rules = [
           [('PUT', _PROP + '/{property_name}')]),
     _rule('add_metadef_property', _WRITE, 'Create a property.',
           [('POST', _PROP)]),
-    _rule('remove_metadef_property', _WRITE, 'Delete a property, or all.',
-          [('DELETE', _PROP + '/{property_name}'), ('DELETE', _PROP)]),
+    _rule('remove_metadef_property', _WRITE, 'Delete a property.',
+          [('DELETE', _PROP + '/{property_name}')]),
 
     _rule('get_metadef_tag', _READ, 'Show a tag.',
           [('GET', _TAG + '/{tag_name}')]),

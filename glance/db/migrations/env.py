@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from glance.db import metadef_models  # noqa: F401 (registers its tables)
 from glance.db import models
 
 
