@@ -187,6 +187,8 @@ def register_opts(conf=CONF):
         conf.register_opts(opts, group=group)
     from glance.async_ import opts as import_opts
     import_opts.register_opts(conf)
+    from glance.image_cache import opts as cache_opts
+    cache_opts.register_opts(conf)
     db_options.set_defaults(conf)
 
 
@@ -195,7 +197,9 @@ def list_opts():
     from glance.cmd import scrubber
     from glance.store import backends
     opts = [(group, list(opts)) for group, opts in _group_opts()]
-    opts[0][1].extend(backends.store_opts + scrubber.scrubber_opts)
+    from glance.image_cache import opts as cache_opts
+    opts[0][1].extend(backends.store_opts + scrubber.scrubber_opts +
+                      cache_opts.cache_opts)
     from glance.async_ import opts as import_opts
     for group, group_opts in import_opts.list_opts():
         if group is None:
