@@ -69,15 +69,19 @@ class Records:
         return self._node_id
 
     def _mine(self):
+        # The node id is looked up (or recorded) before any transaction
+        # of the caller starts: a write inside another one would wait
+        # for itself on SQLite.
         return cached.c.node_reference_id == self.node_id()
 
     @engine.retry_on_busy
     def add(self, image_id, size, checksum):
         now = _utcnow()
         node_id = self.node_id()
+        mine = self._mine()
         with self.writer() as db:
             db.execute(cached.delete().where(
-                self._mine(), cached.c.image_id == image_id))
+                mine, cached.c.image_id == image_id))
             db.execute(cached.insert().values(
                 image_id=image_id, size=size, checksum=checksum, hits=0,
                 last_accessed=now, last_modified=now,
@@ -85,40 +89,46 @@ class Records:
 
     @engine.retry_on_busy
     def hit(self, image_id):
+        mine = self._mine()
         with self.writer() as db:
             db.execute(cached.update().where(
-                self._mine(), cached.c.image_id == image_id).values(
+                mine, cached.c.image_id == image_id).values(
                     hits=cached.c.hits + 1, last_accessed=_utcnow()))
 
     @engine.retry_on_busy
     def remove(self, image_id):
+        mine = self._mine()
         with self.writer() as db:
             db.execute(cached.delete().where(
-                self._mine(), cached.c.image_id == image_id))
+                mine, cached.c.image_id == image_id))
 
     @engine.retry_on_busy
     def remove_all(self):
+        mine = self._mine()
         with self.writer() as db:
-            db.execute(cached.delete().where(self._mine()))
+            db.execute(cached.delete().where(mine))
 
     def get(self, image_id):
+        mine = self._mine()
         with self.reader() as db:
             row = db.execute(sa.select(cached).where(
-                self._mine(), cached.c.image_id == image_id)).first()
+                mine, cached.c.image_id == image_id)).first()
         return None if row is None else dict(_view(row),
                                              checksum=row.checksum)
 
     def list(self):
+        mine = self._mine()
         with self.reader() as db:
-            rows = db.execute(sa.select(cached).where(self._mine())
+            rows = db.execute(sa.select(cached).where(mine)
                               .order_by(cached.c.image_id)).all()
         return [_view(row) for row in rows]
 
     def least_recently_accessed(self):
         """Image ids, the one accessed longest ago first."""
+        mine = self._mine()
         with self.reader() as db:
             return list(db.execute(
-                sa.select(cached.c.image_id).where(self._mine())
+                sa.select(cached.c.image_id).where(mine)
                 .order_by(cached.c.last_accessed, cached.c.id)).scalars())
 
     def nodes_of(self, image_id):
