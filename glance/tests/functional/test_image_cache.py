@@ -35,9 +35,17 @@ def data_of(size, seed=0):
     return random.Random(seed).randbytes(size)
 
 
-def start_cache_server(flavor='cachemanagement', extra=None):
-    server = server_lib.Server('sqlite', workers=2)
-    server.prepare()
+def start_cache_server(flavor='cachemanagement', extra=None,
+                       backend='sqlite'):
+    server = server_lib.Server(backend, workers=2)
+    try:
+        server.prepare()
+    except server_lib.BackendUnavailable as e:
+        server.cleanup()
+        if server_lib.require_all_dbs():
+            pytest.fail('%s backend required but unavailable: %s'
+                        % (backend, e))
+        pytest.skip('%s backend unavailable: %s' % (backend, e))
     options = {
         'DEFAULT': {'image_cache_dir': os.path.join(server.directory,
                                                     'cache'),
@@ -278,6 +286,35 @@ def test_download_policy_applies_to_cached_images(tmp_path):
         owner = server.client(project_id=owner_project, roles='member')
         assert owner.get('/v2/images/%s/file' % image_id).status_code == 403
         assert admin.get('/v2/images/%s/file' % image_id).content == data
+    finally:
+        server.cleanup_in_background()
+
+
+@pytest.mark.parametrize('backend,driver', [
+    (backend, 'centralized_db') for backend in server_lib.BACKENDS] + [
+    ('sqlite', 'sqlite'), ('sqlite', 'xattr')])
+def test_each_database_and_driver(backend, driver):
+    server = start_cache_server(flavor='cache', backend=backend, extra={
+                                    'DEFAULT': {'image_cache_driver': driver,
+                                                'worker_self_reference_url':
+                                                'http://node-a:9292'}})
+    try:
+        client = server.client()
+        image_id, data = cached_image(server, client, size=MiB, seed=31)
+        os.unlink(store_file(server, image_id))
+        for _ in range(3):
+            assert client.get('/v2/images/%s/file'
+                              % image_id).content == data
+        entry = cache_state(client)['cached_images'][0]
+        assert entry['image_id'] == image_id
+        assert entry['hits'] == 3
+        nodes = client.get('/v2/cache/nodes/%s' % image_id)
+        if driver == 'centralized_db':
+            assert nodes.json() == ['http://node-a:9292']
+        else:
+            assert nodes.status_code == 409
+        assert client.delete('/v2/cache/%s' % image_id).status_code == 204
+        assert cache_state(client)['cached_images'] == []
     finally:
         server.cleanup_in_background()
 
