@@ -90,6 +90,11 @@ class ImageCache:
         os.ftruncate(fd, 0)
         return fill_lib.Fill(self, image, fd)
 
+    def prefetch_soon(self):
+        # Imported here: the prefetcher is built on this module.
+        from glance.image_cache import prefetcher
+        prefetcher.wake()
+
     def committed(self, image_id, size, checksum):
         self.records.add(image_id, size, checksum)
         self.layout.remove(image_id, 'queue')

@@ -10,6 +10,7 @@ xattr           extended attributes of each cached file
 All three offer the methods of glance.db.cache.Records.
 """
 
+import fcntl
 import os
 import time
 
@@ -44,21 +45,33 @@ class XattrRecords:
         except OSError:
             return default
 
-    def add(self, image_id, size, checksum):
-        path = self.layout.path(image_id)
+    def tag(self, path, checksum):
+        """Written on the file before it is renamed into place, so that
+        nobody sees the file without its records."""
         os.setxattr(path, _HITS, b'0')
         os.setxattr(path, _ACCESSED, repr(time.time()).encode())
         if checksum:
             os.setxattr(path, _CHECKSUM, checksum.encode())
 
+    def add(self, image_id, size, checksum):
+        pass
+
     def hit(self, image_id):
         path = self.layout.path(image_id)
         try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return
+        try:
+            # Counted under a lock: workers serve the same file at once.
+            fcntl.flock(fd, fcntl.LOCK_EX)
             hits = int(self._get(path, _HITS, '0')) + 1
-            os.setxattr(path, _HITS, str(hits).encode())
-            os.setxattr(path, _ACCESSED, repr(time.time()).encode())
+            os.setxattr(fd, _HITS, str(hits).encode())
+            os.setxattr(fd, _ACCESSED, repr(time.time()).encode())
         except (OSError, ValueError):
             pass
+        finally:
+            os.close(fd)
 
     def remove(self, image_id):
         pass

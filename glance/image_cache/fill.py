@@ -16,6 +16,7 @@ hashing; the read comes from the page cache, in a background thread at
 the lowest CPU priority.
 """
 
+import collections
 import hashlib
 import os
 import threading
@@ -25,13 +26,15 @@ from oslo_log import log as logging
 LOG = logging.getLogger(__name__)
 
 COPY_PIECE = 64 * 1024 * 1024
+# Bytes of a download the cache writer may lag behind the client.
+TEE_BACKLOG = 64 * 1024 * 1024
 
 
 class VerificationFailed(Exception):
     pass
 
 
-def _lower_priority():
+def lower_priority():
     """Lowest CPU priority for this thread only (Linux nice is per
     thread), so a fill never competes with the requests."""
     try:
@@ -123,6 +126,9 @@ class Fill:
         try:
             os.fsync(self.fd)
             self._verify()
+            tag = getattr(self.cache.records, 'tag', None)
+            if tag is not None:
+                tag(self.path, self.checksum)
             os.rename(self.path, self.layout.path(self.image_id))
             self.layout.sync_directory()
         except VerificationFailed as e:
@@ -140,19 +146,9 @@ class Fill:
         self.cache.committed(self.image_id, self.written, self.checksum)
         return True
 
-    def commit_in_background(self):
-        def run():
-            _lower_priority()
-            try:
-                self.commit()
-            except Exception:
-                LOG.exception('Caching image %s failed', self.image_id)
-        threading.Thread(target=run, daemon=True,
-                         name='glance-cache-commit').start()
-
     def copy_in_background(self, source_path):
         def run():
-            _lower_priority()
+            lower_priority()
             try:
                 self.copy_file(source_path)
             except Exception as e:
@@ -166,55 +162,112 @@ class Fill:
                          name='glance-cache-copy').start()
 
 
+class _Writer(threading.Thread):
+    """Writes a tee's chunks into its fill, behind the client.
+
+    The client's stream never waits for the cache disk: the writer takes
+    at most TEE_BACKLOG bytes of chunks ahead of it, and when the disk
+    falls further behind the tee stops offering (see Tee). The writer
+    alone ends the fill, once every chunk offered is written.
+    """
+
+    def __init__(self, fill):
+        super().__init__(daemon=True, name='glance-cache-tee')
+        self.fill = fill
+        self.chunks = collections.deque()
+        self.pending = 0
+        self.ending = None
+        self.cond = threading.Condition()
+        self.start()
+
+    def offer(self, chunk):
+        with self.cond:
+            if self.pending + len(chunk) > TEE_BACKLOG:
+                return False
+            self.chunks.append(chunk)
+            self.pending += len(chunk)
+            self.cond.notify()
+        return True
+
+    def end(self, commit, reason=None):
+        with self.cond:
+            self.ending = (commit, reason)
+            self.cond.notify()
+
+    def _next(self):
+        with self.cond:
+            while not self.chunks and self.ending is None:
+                self.cond.wait()
+            if self.chunks:
+                return self.chunks.popleft()
+            return None
+
+    def run(self):
+        lower_priority()
+        failed = None
+        while True:
+            chunk = self._next()
+            if chunk is None:
+                break
+            if failed is None:
+                try:
+                    self.fill.write(chunk)
+                except Exception as e:
+                    failed = 'writing failed: %s' % e
+            with self.cond:
+                self.pending -= len(chunk)
+        commit, reason = self.ending
+        try:
+            if commit and failed is None:
+                self.fill.commit()
+            else:
+                self.fill.abort(failed or reason)
+        except Exception:
+            LOG.exception('Caching image %s failed', self.fill.image_id)
+
+
 class Tee:
-    """An app_iter that passes a store's chunks to the client and writes
-    each into the fill; the fill is committed when the stream ended
-    whole, and dropped if the client went away first."""
+    """An app_iter that passes a store's chunks to the client and to a
+    writer thread that fills the cache. The fill is committed when the
+    stream ended whole and dropped if the client went away first; if the
+    cache disk cannot keep up, the tee lets go of the fill and queues the
+    image for the prefetcher instead, so the client is never slowed."""
 
     def __init__(self, chunks, fill):
         self.chunks = iter(chunks)
         self.fill = fill
-        self.ended = False
+        self.writer = _Writer(fill)
+        self.behind = False
 
     def __iter__(self):
         return self
+
+    def _end(self, commit, reason=None):
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            writer.end(commit, reason)
 
     def __next__(self):
         try:
             chunk = next(self.chunks)
         except StopIteration:
-            if not self.ended:
-                self.ended = True
-                self.fill.commit_in_background()
+            self._end(True)
             raise
         except BaseException as e:
-            self.fill.abort('the store stream failed: %s' % e)
+            self._end(False, 'the store stream failed: %s' % e)
             raise
-        try:
-            self.fill.write(chunk)
-        except Exception as e:
-            # A full cache disk must not fail the client's download.
-            self.fill.abort('writing failed: %s' % e)
-            self.fill = _NoFill()
+        if self.writer is not None and not self.writer.offer(chunk):
+            self._end(False, 'the cache disk fell behind the download')
+            self.behind = True
+            self.fill.cache.queue(self.fill.image_id)
         return chunk
 
     def close(self):
-        if not self.ended:
-            self.ended = True
-            self.fill.abort('the download ended before the last byte')
+        self._end(False, 'the download ended before the last byte')
+        if self.behind:
+            self.fill.cache.prefetch_soon()
         close = getattr(self.chunks, 'close', None)
         if close is not None:
             close()
 
 
-class _NoFill:
-    done = True
-
-    def write(self, chunk):
-        pass
-
-    def commit_in_background(self):
-        pass
-
-    def abort(self, reason):
-        pass

@@ -17,6 +17,7 @@ from oslo_log import log as logging
 from glance.common import exception
 from glance.db import images as db_images
 from glance import image_cache
+from glance.image_cache import fill as fill_lib
 from glance.store import backends
 
 CONF = cfg.CONF
@@ -101,6 +102,7 @@ class Worker(threading.Thread):
         self.wakeup = threading.Event()
 
     def run(self):
+        fill_lib.lower_priority()
         while True:
             try:
                 run_once()

@@ -4,6 +4,7 @@ records of the sqlite and xattr drivers, queue, prune and clean."""
 
 import hashlib
 import os
+import threading
 import time
 import types
 import uuid
@@ -175,14 +176,18 @@ def test_tee_passes_every_chunk_and_commits_at_the_end(cache):
         b''.join(chunks)
 
 
+def _incomplete(cache):
+    return os.listdir(cache.layout.directory('incomplete'))
+
+
 def test_tee_closed_early_drops_the_fill(cache):
     chunks = [os.urandom(1000) for _ in range(5)]
     image = image_of(b''.join(chunks))
     tee = fill_lib.Tee(iter(chunks), cache.begin_fill(image))
     next(tee)
     tee.close()
+    _wait_for(lambda: _incomplete(cache) == [])
     assert not cache.is_cached(image.id)
-    assert os.listdir(cache.layout.directory('incomplete')) == []
 
 
 def test_tee_keeps_serving_when_the_cache_disk_fails(cache):
@@ -193,7 +198,35 @@ def test_tee_keeps_serving_when_the_cache_disk_fails(cache):
     fill.fd = os.open(os.devnull, os.O_RDONLY)
     tee = fill_lib.Tee(iter(chunks), fill)
     assert list(tee) == chunks
+    tee.close()
+    _wait_for(lambda: _incomplete(cache) == [])
     assert not cache.is_cached(image.id)
+
+
+def test_tee_lets_go_when_the_cache_disk_falls_behind(cache, monkeypatch):
+    monkeypatch.setattr(fill_lib, 'TEE_BACKLOG', 2500)
+    woken = []
+    monkeypatch.setattr(cache, 'prefetch_soon', lambda: woken.append(1))
+    chunks = [os.urandom(1000) for _ in range(20)]
+    image = image_of(b''.join(chunks))
+    fill = cache.begin_fill(image)
+    release = threading.Event()
+    write = fill.write
+
+    def slow_write(chunk):
+        release.wait(10)
+        write(chunk)
+    fill.write = slow_write
+    tee = fill_lib.Tee(iter(chunks), fill)
+    # The client gets every chunk at once, whatever the disk does.
+    assert list(tee) == chunks
+    tee.close()
+    release.set()
+    _wait_for(lambda: _incomplete(cache) == [])
+    assert not cache.is_cached(image.id)
+    # The prefetcher will cache it instead.
+    assert cache.queued_images() == [image.id]
+    assert woken == [1]
 
 
 # -- queue, delete, prune ---------------------------------------------------
