@@ -269,5 +269,3 @@ class Tee:
         close = getattr(self.chunks, 'close', None)
         if close is not None:
             close()
-
-
