@@ -137,7 +137,11 @@ def _from_cache(request, image, start, length, byte_range):
         return None, None
     path = cache.lookup(image)
     if path is not None:
-        return _file_body(request, path, start, length), None
+        try:
+            return _file_body(request, path, start, length), None
+        except FileNotFoundError:
+            # Pruned or evicted since the look-up: a miss after all.
+            pass
     cache.miss(image)
     if byte_range or not image.size:
         return None, None
