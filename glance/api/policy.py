@@ -261,6 +261,7 @@ class TaskRepoProxy:
         # when the image was loaded.
         return self.repo.begin_import(task, *args, **kwargs)
 
+
 def namespace_target(namespace):
     return {'project_id': namespace['owner'],
             'visibility': namespace['visibility']}

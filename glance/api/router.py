@@ -8,6 +8,7 @@ import collections
 
 import routes
 
+from glance.api.v2 import cached_images
 from glance.api.v2 import discovery
 from glance.api.v2 import images
 from glance.api.v2 import metadef_children
@@ -37,6 +38,13 @@ ROUTES = [
     *metadef_children.ROUTES,
     *metadef_resource_types.ROUTES,
     *metadef_schemas.ROUTES,
+    ('/v2/cache', 'GET', cached_images.cache_state),
+    ('/v2/cache', 'DELETE', cached_images.clear),
+    ('/v2/cache/{image_id}', 'PUT', cached_images.queue_image),
+    ('/v2/cache/{image_id}', 'DELETE', cached_images.delete_entry),
+    ('/v2/cache/nodes/{image_id}', 'GET', cached_images.cached_nodes),
+    ('/v2/cache/clean', 'POST', cached_images.clean),
+    ('/v2/cache/prune', 'POST', cached_images.prune),
 ]
 
 

@@ -12,10 +12,14 @@ from oslo_config import cfg
 
 CONF = cfg.CONF
 
-# (minor version, needs multiple stores)
-_MINORS = [(n, False) for n in range(0, 8)] + \
-          [(n, True) for n in range(8, 14)] + [(15, False), (17, False)]
+# (minor version, needs multiple stores, needs the image cache)
+_MINORS = [(n, False, False) for n in range(0, 8)] + \
+          [(n, True, False) for n in range(8, 14)] + \
+          [(14, False, True), (15, False, False), (16, False, True),
+           (17, False, False), (18, False, True)]
+# The cache API's newest calls (clean, prune) are 2.18.
 CURRENT_MINOR = 17
+CURRENT_MINOR_WITH_CACHE = 18
 
 _PATH_VERSION = re.compile(r'^/v2(?:\.(\d+))?(/.*)?$')
 _ACCEPT_VERSION = re.compile(
@@ -29,13 +33,16 @@ def _multistore():
 def version_list(host_url):
     base = (CONF.public_endpoint or host_url).rstrip('/')
     multistore = _multistore()
+    cache = bool(getattr(CONF, 'image_cache_dir', None))
+    current = CURRENT_MINOR_WITH_CACHE if cache else CURRENT_MINOR
     versions = []
-    for minor, needs_multistore in _MINORS:
-        if needs_multistore and not multistore:
+    for minor, needs_multistore, needs_cache in _MINORS:
+        if (needs_multistore and not multistore) or (needs_cache and
+                                                     not cache):
             continue
         versions.append({
             'id': 'v2.%d' % minor,
-            'status': 'CURRENT' if minor == CURRENT_MINOR else 'SUPPORTED',
+            'status': 'CURRENT' if minor == current else 'SUPPORTED',
             'links': [{'rel': 'self', 'href': base + '/v2/'}],
         })
     versions.reverse()

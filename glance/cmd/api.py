@@ -18,6 +18,8 @@ from oslo_log import log as logging
 from glance.api import app
 from glance.common import config
 from glance.db import engine as db_engine
+from glance import image_cache
+from glance.image_cache import prefetcher
 from glance.store import upload
 
 CONF = cfg.CONF
@@ -93,6 +95,8 @@ class Server(gunicorn_base.BaseApplication):
 def _post_fork(server, worker):
     # Connections opened before the fork belong to the master.
     db_engine.reset()
+    # Threads do not survive the fork: each worker runs its own.
+    prefetcher.ensure_started()
 
 
 def main(argv=None):
@@ -104,6 +108,9 @@ def main(argv=None):
     except RuntimeError as e:
         sys.exit('glance-api: %s' % e)
     upload.recover_orphans()
+    cache = image_cache.get()
+    if cache is not None:
+        cache.recover()
     from glance.async_ import recovery
     recovery.recover_orphans()
     db_engine.reset()

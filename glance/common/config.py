@@ -230,6 +230,8 @@ def register_opts(conf=CONF):
     conf.register_opts(scrubber.scrubber_opts)
     from glance.notifier import sender as notification_sender
     notification_sender.register_opts(conf)
+    from glance.image_cache import opts as cache_opts
+    cache_opts.register_opts(conf)
     db_options.set_defaults(conf)
     # Last: placeholders for reference options nothing above declared.
     from glance.common import option_inventory
@@ -242,8 +244,10 @@ def list_opts():
     from glance.store import backends
     opts = [(group, list(opts)) for group, opts in _group_opts()]
     from glance.notifier import sender as notification_sender
+    from glance.image_cache import opts as cache_opts
     opts[0][1].extend(backends.store_opts + scrubber.scrubber_opts +
-                      notification_sender.list_opts())
+                      notification_sender.list_opts() +
+                      cache_opts.cache_opts)
     from glance.async_ import opts as import_opts
     for group, group_opts in import_opts.list_opts():
         if group is None:

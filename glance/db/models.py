@@ -152,9 +152,41 @@ class Task(Base):
     )
 
 
+# The image cache's bookkeeping (the centralized_db driver): which node
+# caches which image, with its size and hit count.
+class NodeReference(Base):
+    __tablename__ = 'node_reference'
+    node_reference_id = sa.Column(
+        sa.BigInteger().with_variant(sa.Integer, 'sqlite'),
+        primary_key=True, autoincrement=True)
+    node_reference_url = sa.Column(sa.String(255), nullable=False,
+                                   unique=True)
+
+
+class CachedImage(Base):
+    __tablename__ = 'cached_images'
+    id = sa.Column(sa.BigInteger().with_variant(sa.Integer, 'sqlite'),
+                   primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), nullable=False)
+    last_accessed = sa.Column(DateTime, nullable=False)
+    last_modified = sa.Column(DateTime, nullable=False)
+    size = sa.Column(sa.BigInteger, nullable=False)
+    hits = sa.Column(sa.Integer, nullable=False)
+    checksum = sa.Column(sa.String(32))
+    node_reference_id = sa.Column(
+        sa.BigInteger().with_variant(sa.Integer, 'sqlite'),
+        sa.ForeignKey('node_reference.node_reference_id'), nullable=False)
+
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'node_reference_id'),
+    )
+
+
 images = Image.__table__
 image_properties = ImageProperty.__table__
 image_tags = ImageTag.__table__
 image_members = ImageMember.__table__
 image_locations = ImageLocation.__table__
 tasks = Task.__table__
+node_reference = NodeReference.__table__
+cached_images = CachedImage.__table__

@@ -1,19 +1,24 @@
-"""Stand-in for the cache management filter, until the cache is merged.
+"""The legacy cache management calls (/v2/cached_images,
+/v2/queued_images) of the cachemanagement paste flavors, which the
+reference's old glance-cache-manage tool used; every other request goes
+on down the pipeline. The /v2/cache API itself is in the router."""
 
-The cachemanagement flavors of glance-api-paste.ini name this filter.
-This branch has no image cache: the filter passes every request through
-and says so once. The image cache work replaces this module.
-"""
-
-from oslo_log import log as logging
-
-LOG = logging.getLogger(__name__)
+from glance.api import router
+from glance.api.v2 import cached_images
+from glance.image_cache import prefetcher
 
 
 class CacheManageFilter:
+    def __init__(self, app):
+        self.app = app
+        self.api = router.API(cached_images.LEGACY_ROUTES)
+
     @classmethod
     def factory(cls, global_conf, **local_conf):
-        LOG.warning('The paste flavor asks for cache management, which '
-                    'this build does not have; requests are served '
-                    'without it.')
-        return lambda app: app
+        return cls
+
+    def __call__(self, environ, start_response):
+        prefetcher.ensure_started()
+        if self.api.mapper.match(environ=environ) is None:
+            return self.app(environ, start_response)
+        return self.api(environ, start_response)

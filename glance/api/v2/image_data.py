@@ -10,6 +10,7 @@ from glance.api.v2 import images
 from glance.common import exception
 from glance.common import streams
 from glance.common import wsgi
+from glance.image_cache import fill as image_cache_fill
 from glance.store import backends
 from glance.store import upload as store_upload
 
@@ -17,6 +18,8 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 OCTET_STREAM = 'application/octet-stream'
+# Where the cache middleware leaves this node's cache for the handlers.
+CACHE_ENVIRON = 'glance.image_cache'
 
 
 def upload(request, image_id):
@@ -88,14 +91,21 @@ def _file_body(request, path, start, length):
     return _BoundedFile(f, length, CONF.data_chunk_size)
 
 
-def _open(request, location, start, length):
+def _open(request, location, start, length, fill=None):
     path = backends.file_path(location['url'])
     if path is not None:
-        return _file_body(request, path, start, length)
+        body = _file_body(request, path, start, length)
+        if fill is not None:
+            # The data is local already: the client gets it by sendfile
+            # as usual, the cache by a kernel copy beside it.
+            fill.copy_in_background(path)
+        return body
     # Not every store reads at an offset (http does not): read from the
     # start and cut the range out here.
     data, _size = backends.read(location['url'],
                                 location['metadata'].get('store'))
+    if fill is not None:
+        return image_cache_fill.Tee(data, fill)
     return _slice(data, start, length)
 
 
@@ -114,6 +124,30 @@ def _slice(chunks, start, length):
         position = end
 
 
+def _from_cache(request, image, start, length, byte_range):
+    """(body, None) when the node's cache holds the image; otherwise
+    (None, a Fill for the store download to feed, or None).
+
+    Only an active image is served from or put into the cache (the
+    record was just read from the database, so a deleted or deactivated
+    image never is), and only a whole download fills it.
+    """
+    cache = request.environ.get(CACHE_ENVIRON)
+    if cache is None or image.status != 'active':
+        return None, None
+    path = cache.lookup(image)
+    if path is not None:
+        try:
+            return _file_body(request, path, start, length), None
+        except FileNotFoundError:
+            # Pruned or evicted since the look-up: a miss after all.
+            pass
+    cache.miss(image)
+    if byte_range or not image.size:
+        return None, None
+    return None, cache.begin_fill(image)
+
+
 def download(request, image_id):
     wsgi.refuse_body(request)
     context = images.context_of(request)
@@ -129,15 +163,17 @@ def download(request, image_id):
     byte_range = _requested_range(request, size)
     start, end = byte_range if byte_range else (0, size - 1)
     length = end - start + 1 if size else 0
-    body = None
-    for location in locations:
+    body, fill = _from_cache(request, image, start, length, byte_range)
+    for location in locations if body is None else ():
         try:
-            body = _open(request, location, start, length)
+            body = _open(request, location, start, length, fill)
             break
         except Exception as e:
             LOG.warning('Cannot read image %s from %s: %s', image.id,
                         location['url'], e)
     if body is None:
+        if fill is not None:
+            fill.abort('no store could be read')
         raise exception.ServiceUnavailable('The image data cannot be read '
                                            'from any of its stores.')
     # image.send, once the server has sent what it could.

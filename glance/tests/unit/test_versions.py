@@ -226,3 +226,13 @@ def test_other_accept_header_is_ignored():
 def test_factory():
     assert versions.VersionNegotiation.factory({}) is \
         versions.VersionNegotiation
+
+
+def test_document_with_the_image_cache(conf, tmp_path):
+    conf.config(image_cache_dir=str(tmp_path))
+    body = json.loads(call('/versions')[2])
+    assert [v['id'] for v in body['versions']] == [
+        'v2.18', 'v2.17', 'v2.16', 'v2.15', 'v2.14', 'v2.7', 'v2.6', 'v2.5',
+        'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0']
+    assert [v['id'] for v in body['versions']
+            if v['status'] == 'CURRENT'] == ['v2.18']
