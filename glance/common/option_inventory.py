@@ -30,8 +30,6 @@ LOG = logging.getLogger(__name__)
 REFERENCE_OPTIONS = os.path.join(os.path.dirname(__file__), 'data',
                                  'reference_options.json')
 
-_NO_CACHE = 'the image cache is not built yet'
-_NO_NOTIFICATIONS = 'notifications are not sent yet'
 _NO_PROFILER = 'osprofiler tracing is not built'
 
 
@@ -69,14 +67,6 @@ UNSUPPORTED = {
         _unsupported(cfg.BoolOpt, 'use_keystone_limits',
                      'Keystone unified limits are not enforced yet; '
                      'the per-image quotas and user_storage_quota apply'),
-        _unsupported(cfg.StrOpt, 'default_publisher_id', _NO_NOTIFICATIONS),
-        _unsupported(cfg.StrOpt, 'disabled_notifications',
-                     _NO_NOTIFICATIONS),
-        _unsupported(cfg.StrOpt, 'image_cache_dir', _NO_CACHE),
-        _unsupported(cfg.StrOpt, 'image_cache_driver', _NO_CACHE),
-        _unsupported(cfg.StrOpt, 'image_cache_max_size', _NO_CACHE),
-        _unsupported(cfg.StrOpt, 'image_cache_sqlite_db', _NO_CACHE),
-        _unsupported(cfg.StrOpt, 'image_cache_stall_time', _NO_CACHE),
     ],
     'image_format': [
         _unsupported(cfg.StrOpt, 'vmdk_allowed_types',

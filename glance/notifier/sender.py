@@ -25,6 +25,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 import oslo_messaging
 
+from glance.common import config_types
 from glance.i18n import _
 
 CONF = cfg.CONF
@@ -40,13 +41,13 @@ notifier_opts = [
                help=_('Publisher id of the notifications this service '
                       'sends, usually "image." followed by the host '
                       'name, e.g. image.host1.')),
-    cfg.ListOpt('disabled_notifications', default=[],
-                help=_('Notifications not to send. Each item is an event '
-                       'type (image.create), a group (image, '
-                       'image.member, task: every type that begins with '
-                       'it and a dot) or a pattern with * (image.*). The '
-                       'notification driver and message bus are set in '
-                       '[oslo_messaging_notifications].')),
+    config_types.ListOpt('disabled_notifications', default=[],
+                         help=_('Notifications not to send. Each item is an event '
+                                'type (image.create), a group (image, '
+                                'image.member, task: every type that begins with '
+                                'it and a dot) or a pattern with * (image.*). The '
+                                'notification driver and message bus are set in '
+                                '[oslo_messaging_notifications].')),
 ]
 
 NOOP_DRIVERS = ('noop', '')
