@@ -41,13 +41,13 @@ notifier_opts = [
                help=_('Publisher id of the notifications this service '
                       'sends, usually "image." followed by the host '
                       'name, e.g. image.host1.')),
-    config_types.ListOpt('disabled_notifications', default=[],
-                         help=_('Notifications not to send. Each item is an event '
-                                'type (image.create), a group (image, '
-                                'image.member, task: every type that begins with '
-                                'it and a dot) or a pattern with * (image.*). The '
-                                'notification driver and message bus are set in '
-                                '[oslo_messaging_notifications].')),
+    config_types.ListOpt(
+        'disabled_notifications', default=[],
+        help=_('Notifications not to send. Each item is an event type '
+               '(image.create), a group (image, image.member, task: every '
+               'type that begins with it and a dot) or a pattern with * '
+               '(image.*). The notification driver and message bus are '
+               'set in [oslo_messaging_notifications].')),
 ]
 
 NOOP_DRIVERS = ('noop', '')
