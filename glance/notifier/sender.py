@@ -20,13 +20,20 @@ import os
 import queue
 import threading
 import time
+import warnings
 
 from oslo_config import cfg
 from oslo_log import log as logging
-import oslo_messaging
 
 from glance.common import config_types
 from glance.i18n import _
+
+with warnings.catch_warnings():
+    # oslo.messaging imports oslo.service, whose eventlet back end warns
+    # at import time that eventlet is deprecated; nothing here uses
+    # eventlet, and the warning lands on every command's stderr.
+    warnings.simplefilter('ignore')
+    import oslo_messaging
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)

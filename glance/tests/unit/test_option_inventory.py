@@ -95,17 +95,17 @@ def test_different_entries_are_declared_options():
 def test_unsupported_option_set_in_a_file_is_read_and_reported(tmp_path):
     conf = _fresh_conf(tmp_path, """
         [DEFAULT]
-        image_cache_dir = /var/lib/glance/image-cache
+        pydev_worker_debug_host = 127.0.0.1
         pydev_worker_debug_port = 5678
         profiler_enabled = true
         [taskflow_executor]
         engine_mode = serial
         """)
-    assert conf.image_cache_dir == '/var/lib/glance/image-cache'
+    assert conf.pydev_worker_debug_host == '127.0.0.1'
     assert conf.profiler.enabled is True
     reported = {(g, n) for g, n, _r in
                 option_inventory.set_unsupported(conf)}
-    assert reported == {('DEFAULT', 'image_cache_dir'),
+    assert reported == {('DEFAULT', 'pydev_worker_debug_host'),
                         ('DEFAULT', 'pydev_worker_debug_port'),
                         ('profiler', 'enabled'),
                         ('taskflow_executor', 'engine_mode')}
@@ -118,14 +118,14 @@ def test_unsupported_options_left_alone_are_not_reported():
 def test_log_unsupported_warns_once_per_option(tmp_path, caplog):
     conf = _fresh_conf(tmp_path, """
         [DEFAULT]
-        image_cache_dir = /x
+        pydev_worker_debug_port = 5678
         """)
     caplog.set_level('WARNING')
     option_inventory.log_unsupported(conf)
     lines = [r.getMessage() for r in caplog.records
              if 'accepted but not supported' in r.getMessage()]
     assert len(lines) == 1
-    assert '[DEFAULT] image_cache_dir' in lines[0]
+    assert '[DEFAULT] pydev_worker_debug_port' in lines[0]
 
 
 def test_deprecated_names_of_the_reference_are_read(tmp_path):
