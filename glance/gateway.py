@@ -57,6 +57,10 @@ class Gateway:
         """What the executor moves tasks on with (the service's own)."""
         return notifier.TaskRunner(db_tasks)
 
+    def get_metadef_repo(self, context):
+        return policy.MetadefRepoProxy(db_metadefs.MetadefRepo(context),
+                                       context)
+
 
 def _readable(rules, context, reader, service):
     """Which properties an event about the image may carry."""
@@ -66,10 +70,6 @@ def _readable(rules, context, reader, service):
         reader = (glance_context.RequestContext(roles=[]) if service
                   else context)
     return functools.partial(rules.can_read, reader)
-
-    def get_metadef_repo(self, context):
-        return policy.MetadefRepoProxy(db_metadefs.MetadefRepo(context),
-                                       context)
 
 
 _GATEWAY = Gateway()
