@@ -23,7 +23,8 @@ import collections
 import dataclasses
 import re
 
-FAILED = ('fail', 'uxsuccess')
+# A test still in progress when the stream ends lost its worker.
+FAILED = ('fail', 'uxsuccess', 'inprogress')
 PASSED = ('success', 'xfail')
 SKIPPED = ('skip',)
 

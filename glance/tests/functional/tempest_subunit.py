@@ -33,7 +33,7 @@ def _reason(test):
     details = test.get('details') or {}
     if test['status'] == 'skip':
         return _text(details, 'reason').strip()
-    if test['status'] in ('fail', 'uxsuccess'):
+    if test['status'] in ('fail', 'uxsuccess', 'inprogress'):
         text = _text(details, 'traceback') or ''.join(
             _text(details, name) for name in sorted(details))
         return text[-DETAIL_CHARS:]
