@@ -116,3 +116,18 @@ def test_a_test_that_never_ended_is_a_failure():
                         result(CACHE_TEST, 'fail'), result(NS_TEST, 'fail')],
                        te.parse(LIST))
     assert [r['id'] for r in verdict.unexpected_failures] == [IMAGE_TEST]
+
+
+def test_the_served_qcow2_passes_the_format_inspector(tmp_path):
+    # web-download of Tempest's http_qcow2_image goes through the format
+    # checks (require_image_format_match): the hand-made file must pass.
+    from oslo_utils.imageutils import format_inspector
+
+    from glance.tests.functional import tempest_fixture
+
+    path = tmp_path / 'disk.qcow2'
+    path.write_bytes(tempest_fixture.qcow2_image(virtual_size=3 * 2 ** 20))
+    inspector = format_inspector.detect_file_format(str(path))
+    assert str(inspector) == 'qcow2'
+    assert inspector.virtual_size == 3 * 2 ** 20
+    inspector.safety_check()   # raises on a backing file, data file, ...
