@@ -16,6 +16,8 @@ devstack gate deploys it:
   Tempest's ``http_image`` and ``http_qcow2_image``;
 * secure RBAC: ``[oslo_policy] enforce_new_defaults`` and
   ``enforce_scope`` on, Tempest's ``[enforce_scope] glance`` too;
+* PostgreSQL when ``GLANCE_TEST_POSTGRESQL_URL`` names a server (as in
+  CI), SQLite otherwise;
 * a second API node (``image_remote`` in the catalog, Tempest's
   ``alternate_image_endpoint``) on the same database, for the tests that
   stage on one node and import or delete through the other.
@@ -94,6 +96,26 @@ class Deployment:
         self.directory = directory
 
 
+def start_primary(keystone, files):
+    """The first node, on PostgreSQL when there is one (as the gate runs
+    on a database server: three processes share this database), else on
+    SQLite."""
+    backends = ['sqlite']
+    if os.environ.get(server_lib.DB_URL_ENV['postgresql']):
+        backends.insert(0, 'postgresql')
+    for backend in backends:
+        primary = server_lib.Server(backend, workers=2, threads=8)
+        primary.port = server_lib.free_port()
+        primary.options = glance_options(keystone, files, primary.url)
+        try:
+            return primary.start()
+        except server_lib.BackendUnavailable:
+            primary.cleanup()
+            if server_lib.require_all_dbs():
+                raise
+    raise AssertionError('no backend')   # sqlite is always there
+
+
 @pytest.fixture(scope='module')
 def deployment():
     directory = tempfile.mkdtemp(prefix='glance-tempest-')
@@ -102,10 +124,7 @@ def deployment():
     try:
         keystone.create_user('glance', 'service', 'service')
         files = tempest_fixture.ImageFiles(os.path.join(directory, 'www'))
-        primary = server_lib.Server('sqlite', workers=2, threads=8)
-        primary.port = server_lib.free_port()
-        primary.options = glance_options(keystone, files, primary.url)
-        primary.start()
+        primary = start_primary(keystone, files)
         remote = server_lib.Server('sqlite')
         remote.port = server_lib.free_port()
         remote.options = glance_options(keystone, files, remote.url)
