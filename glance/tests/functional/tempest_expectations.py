@@ -90,12 +90,14 @@ class Verdict:
         return not self.unexpected_failures and not self.stale
 
     def summary(self):
+        # Not in pytest's "N passed, N failed" form: a CI that reads the
+        # closing line of a run must not take this one for it.
         c = self.counts
-        return ('tempest: %d passed, %d failed, %d skipped '
-                '(%d failures expected, %d unexpected; %d stale entries)'
-                % (c['passed'], c['failed'], c['skipped'],
-                   len(self.expected_failures),
-                   len(self.unexpected_failures), len(self.stale)))
+        return ('Tempest results: passed %d, failed %d (expected %d, '
+                'unexpected %d), skipped %d; stale list entries %d'
+                % (c['passed'], c['failed'], len(self.expected_failures),
+                   len(self.unexpected_failures), c['skipped'],
+                   len(self.stale)))
 
     def report(self):
         """A human-readable account of what makes the run fail."""

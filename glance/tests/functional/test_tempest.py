@@ -199,7 +199,7 @@ def test_tempest_image_api(deployment, request):
         entries = [e for e in entries
                    if any(e.matches(test_id) for test_id in ran)]
     verdict = tempest_expectations.judge(results, entries)
-    summary = '%s in %ds' % (verdict.summary(), seconds)
+    summary = '%s; %ds' % (verdict.summary(), seconds)
     request.node.user_properties.append(('tempest-summary', summary))
     print(summary)
     if not verdict.ok:

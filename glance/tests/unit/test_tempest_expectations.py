@@ -49,8 +49,9 @@ def test_listed_failures_are_expected_and_the_run_passes():
     assert verdict.counts['failed'] == 2
     assert [r['id'] for r, _ in verdict.expected_failures] == [CACHE_TEST,
                                                                NS_TEST]
-    assert verdict.summary().startswith('tempest: 1 passed, 2 failed, '
-                                        '0 skipped')
+    assert verdict.summary() == (
+        'Tempest results: passed 1, failed 2 (expected 2, unexpected 0), '
+        'skipped 0; stale list entries 0')
 
 
 def test_an_unlisted_failure_fails_the_run_and_is_reported():
