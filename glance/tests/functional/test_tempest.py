@@ -156,7 +156,10 @@ def deployment():
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def install_or_skip():
+@pytest.fixture(scope='module')
+def tempest_venv():
+    """Tempest's virtualenv, installed (or found in the cache) before the
+    deployment starts."""
     try:
         return tempest_fixture.install()
     except (tempest_fixture.TempestUnavailable, OSError) as e:
@@ -178,8 +181,7 @@ def test_expected_failure_list_is_well_formed():
             % (entry.line, entry.pattern))
 
 
-def test_tempest_image_api(deployment, request):
-    venv = install_or_skip()
+def test_tempest_image_api(tempest_venv, deployment, request):
     workdir = os.path.join(deployment.directory, 'tempest')
     os.makedirs(workdir)
     conf_path = os.path.join(workdir, 'tempest.conf')
@@ -189,7 +191,8 @@ def test_tempest_image_api(deployment, request):
     regex = os.environ.get(REGEX_ENV) or tempest_fixture.TEST_REGEX
 
     started = time.monotonic()
-    results = tempest_fixture.run(venv, workdir, conf_path, regex=regex)
+    results = tempest_fixture.run(tempest_venv, workdir, conf_path,
+                                  regex=regex)
     seconds = time.monotonic() - started
 
     entries = tempest_expectations.load(EXPECTED_FAILURES)
