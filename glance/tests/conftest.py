@@ -23,3 +23,21 @@ def pytest_xdist_make_scheduler(config, log):
             return xdist_groups.split_scope(nodeid)
 
     return GroupScheduling(config, log)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'tempest: OpenStack Tempest image API tests against the '
+        'real server (glance/tests/functional/test_tempest.py)')
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Lines that tests leave as ``*-summary`` user properties (the
+    Tempest counts), printed at the end of the run, also under xdist."""
+    seen = set()
+    for outcome in ('passed', 'failed'):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, 'user_properties', ()):
+                if name.endswith('-summary') and value not in seen:
+                    seen.add(value)
+                    terminalreporter.write_line(value)

@@ -52,7 +52,6 @@ LOG = logging.getLogger(__name__)
 
 OCTET_STREAM = 'application/octet-stream'
 METHODS = ('glance-direct', 'web-download', 'copy-image', 'glance-download')
-INTERFACES = ('public', 'internal', 'admin')
 PROXIED_HEADER = 'X-Glance-Import-Proxied'
 _HEX = re.compile(r'^[0-9a-fA-F]+$')
 # Hash algorithms validation_data may name.
@@ -202,19 +201,25 @@ def _parse_body(request):
     elif 'uri' in method:
         raise exception.BadRequest('"uri" is only for web-download.')
     if name == 'glance-download':
-        try:
-            uuid.UUID(str(method.get('glance_image_id')))
-        except ValueError:
+        remote_id = method.get('glance_image_id')
+        if not isinstance(remote_id, str) or not remote_id:
             raise exception.BadRequest('glance-download requires '
                                        '"glance_image_id", an image id.')
+        try:
+            uuid.UUID(remote_id)
+        except ValueError:
+            # The reference's words, which clients look for.
+            raise exception.BadRequest('Remote image id does not look like '
+                                       'a UUID: %s' % remote_id)
         if not isinstance(method.get('glance_region'), str) or \
                 not method['glance_region']:
             raise exception.BadRequest('glance-download requires '
                                        '"glance_region".')
-        interface = method.get('glance_service_interface', 'public')
-        if interface not in INTERFACES:
+        # Which region and interface exist is the task's to find out, as
+        # in the reference: the import is accepted and its task fails.
+        if not isinstance(method.get('glance_service_interface', ''), str):
             raise exception.BadRequest('glance_service_interface must be '
-                                       'one of %s.' % ', '.join(INTERFACES))
+                                       'a string.')
     return body
 
 
@@ -358,10 +363,7 @@ def import_image(request, image_id):
         url_filter.check(body['method']['uri'])
     if method == 'glance-download':
         _attach_catalog(request, context)
-        method_body = body['method']
-        glance_download.endpoint_for(
-            context, method_body['glance_region'],
-            method_body.get('glance_service_interface', 'public'))
+        glance_download.require_catalog(context)
     body.setdefault('all_stores_must_succeed', True)
     task = domain_task.new_task(
         flow.TASK_TYPE, owner=context.project_id, user_id=context.user_id,

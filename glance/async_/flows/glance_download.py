@@ -57,13 +57,20 @@ def _catalog_class(catalog):
     return service_catalog.ServiceCatalogV3
 
 
-def endpoint_for(context, region, interface='public'):
-    """The image endpoint of region in the caller's catalog."""
+def require_catalog(context):
+    """The caller's service catalog; 400 when the request has none (no
+    Keystone: no other region can be found)."""
     catalog = getattr(context, 'service_catalog', None)
     if not catalog:
         raise exception.BadRequest(
             'glance-download needs the service catalog of the caller '
             '(Keystone); this request carries none.')
+    return catalog
+
+
+def endpoint_for(context, region, interface='public'):
+    """The image endpoint of region in the caller's catalog."""
+    catalog = require_catalog(context)
     try:
         url = _catalog_class(catalog)(catalog).url_for(
             service_type='image', interface=interface, region_name=region)

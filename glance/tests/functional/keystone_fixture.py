@@ -364,9 +364,12 @@ class Keystone:
                             'project_id': project_id, 'role': role}
         return name
 
-    def register_image_endpoint(self, url):
+    def register_image_endpoint(self, url, service_type='image',
+                                name='glance'):
+        """url as the public, internal and admin endpoint of a service
+        (another service_type, e.g. image_remote, for a second node)."""
         service = self._admin('POST', '/services', json={'service': {
-            'name': 'glance', 'type': 'image'}})['service']
+            'name': name, 'type': service_type}})['service']
         for interface in ('public', 'internal', 'admin'):
             self._admin('POST', '/endpoints', json={'endpoint': {
                 'service_id': service['id'], 'interface': interface,

@@ -89,16 +89,37 @@ def test_glance_download_refusals(regions):
     client = local.client(project_id='p1', roles='member,reader')
     image = h.create_image(client)
     method = {'glance_image_id': str(uuid.uuid4()), 'glance_region': 'R2'}
-    # No catalog, an unknown region: 400 at once.
+    # No catalog: 400 at once.
     assert h.import_image(client, image['id'], 'glance-download',
                           method_extra=method).status_code == 400
+    # An id that is no UUID: 400 at once, in the reference's words.
+    response = h.import_image(client, image['id'], 'glance-download',
+                              headers={'X-Service-Catalog':
+                                       catalog('R2', remote.url)},
+                              method_extra={'glance_image_id': 'foo',
+                                            'glance_region': 'R2'})
+    assert response.status_code == 400
+    assert 'image id does not look like a UUID' in \
+        response.json()['message']
+    assert h.tasks_of(client, image['id']) == []
+    # An unknown region or interface: accepted, as in the reference; the
+    # task fails and the image is queued again, its properties kept.
+    assert client.patch('/v2/images/%s' % image['id'], [
+        {'op': 'add', 'path': '/os_distro', 'value': 'windows'}
+    ]).status_code == 200
     response = h.import_image(client, image['id'], 'glance-download',
                               headers={'X-Service-Catalog':
                                        catalog('R3', remote.url)},
-                              method_extra=method)
-    assert response.status_code == 400
-    assert 'region R2' in response.json()['message']
-    assert h.tasks_of(client, image['id']) == []
+                              method_extra=dict(
+                                  method,
+                                  glance_service_interface='not one'))
+    assert response.status_code == 202
+    task = h.wait_task(client, image['id'])
+    assert task['status'] == 'failure'
+    assert 'region R2' in task['message']
+    image = h.show(client, image['id'])
+    assert image['status'] == 'queued'
+    assert image['os_distro'] == 'windows'
     # A remote image that does not exist: the task fails, image queued.
     response = h.import_image(client, image['id'], 'glance-download',
                               headers={'X-Service-Catalog':
