@@ -16,6 +16,7 @@ from glance.db import images as db_images
 from glance.db import members as db_members
 from glance.db import tasks as db_tasks
 from glance.domain import image as domain_image
+from glance.domain import quota
 
 
 class Gateway:
@@ -32,7 +33,8 @@ class Gateway:
     def get_member_repo(self, context, image_id):
         """The members of an image the caller can see (404 otherwise)."""
         image = db_images.get(context, image_id)
-        repo = db_members.MemberRepo(context, image)
+        repo = db_members.MemberRepo(context, image,
+                                     quota.check_member_count)
         return policy.MemberRepoProxy(repo, context)
 
     def get_task_repo(self, context):

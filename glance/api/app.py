@@ -11,9 +11,9 @@ from glance.api import property_protections
 from glance.common import config
 from glance.db import engine as db_engine
 from glance.db import migration
+from glance.domain import quota
 from glance import policies
 from glance.store import backends
-from glance.store import upload
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def build():
     logging.setup(CONF, 'glance')
     prepare_database()
     backends.setup(CONF)
-    upload.storage_quota()
+    quota.storage_quota()
     # A missing or malformed protections file stops the start here.
     property_protections.load(CONF)
     # Load the policy rules before the workers are forked, not on the

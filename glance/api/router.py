@@ -28,6 +28,7 @@ ROUTES = [
     (_IMAGE + '/tags/{tag}', 'DELETE', images.delete_tag),
     ('/v2/schemas/{name}', 'GET', discovery.show_schema),
     ('/v2/info/import', 'GET', discovery.import_info),
+    ('/v2/info/usage', 'GET', discovery.usage_info),
 ]
 
 
