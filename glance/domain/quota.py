@@ -298,6 +298,19 @@ def storage_limit(project_id):
                      used // units.Mi, room))
 
 
+def staging_limit(project_id):
+    """The bound of data one stage may write, and its 413 message.
+
+    With unified limits, image_stage_total (a DataClaim) governs staging
+    and only image_size_cap bounds it here, as in the reference; the
+    legacy user_storage_quota bounds staging too.
+    """
+    if unified():
+        cap = CONF.image_size_cap
+        return cap, 'Image exceeds the image_size_cap of %d bytes.' % cap
+    return storage_limit(project_id)
+
+
 def check_import(context, method, image, staged_size=0):
     """Before an import of image is accepted (unified limits only)."""
     if not unified():

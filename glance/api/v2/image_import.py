@@ -86,7 +86,7 @@ def _stage(request, image_id):
     if image.status != 'queued':
         raise exception.Conflict('Image status must be queued to stage '
                                  'data, not %s.' % image.status)
-    limit, limit_message = quota.storage_limit(image.owner)
+    limit, limit_message = quota.staging_limit(image.owner)
     declared = streams.declared_size(request)
     expected = streams.expected_size(request, declared, limit,
                                      limit_message)
@@ -357,6 +357,8 @@ def import_image(request, image_id):
         raise exception.Conflict('No staged data found for image %s on '
                                  'this node; stage the data first.'
                                  % image.id)
+    quota.check_import(context, method, image, staging.size(image.id)
+                       if method == 'glance-direct' else 0)
     if method == 'web-download':
         url_filter.check(body['method']['uri'])
     if method == 'glance-download':
@@ -365,8 +367,6 @@ def import_image(request, image_id):
         glance_download.endpoint_for(
             context, method_body['glance_region'],
             method_body.get('glance_service_interface', 'public'))
-    quota.check_import(context, method, image, staging.size(image.id)
-                       if method == 'glance-direct' else 0)
     body.setdefault('all_stores_must_succeed', True)
     task = domain_task.new_task(
         flow.TASK_TYPE, owner=context.project_id, user_id=context.user_id,
