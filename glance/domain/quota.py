@@ -143,16 +143,18 @@ def _to_limit_units(usage, deltas):
 class KeystoneLimits:
     """The project's unified limits on some resources, from Keystone.
 
-    The limits are fetched when this is made (before any lock is taken)
-    and kept for its life: one request or one upload.
+    oslo.limit fetches them when this is made, before any lock is taken,
+    and they are kept for the life of this object (one request or one
+    upload): a check made under the project's lock then costs no call to
+    Keystone, and reports going over with oslo.limit's own exception
+    and message.
     """
 
     def __init__(self, project_id, resources):
         self.project_id = project_id
-        self._usage = {}
         try:
-            self.enforcer = limit.Enforcer(self._usage_callback)
-            self.limits = dict(self.enforcer.get_project_limits(
+            enforcer = limit.Enforcer(lambda project_id, names: {})
+            self.limits = dict(enforcer.get_project_limits(
                 project_id, list(resources)))
         except limit_exc.SessionInitError as e:
             # A configuration error of the service: a 500, logged.
@@ -160,16 +162,18 @@ class KeystoneLimits:
                       'incorrect or insufficient configuration: %s', e)
             raise
 
-    def _usage_callback(self, project_id, resource_names):
-        return {name: self._usage[name] for name in resource_names}
-
     def enforce(self, usage, deltas):
-        """LimitExceeded (413) if usage plus deltas is over a limit."""
-        self._usage, wanted = _to_limit_units(usage, deltas)
-        try:
-            self.enforcer.enforce(self.project_id, wanted)
-        except limit_exc.ProjectOverLimit as e:
-            raise exception.LimitExceeded(str(e))
+        """LimitExceeded (413) if usage plus deltas is over a limit
+        (a limit of -1 is no limit, as in oslo.limit)."""
+        current, wanted = _to_limit_units(usage, deltas)
+        over = [limit_exc.OverLimitInfo(name, self.limits.get(name, 0),
+                                        current[name], wanted[name])
+                for name in sorted(wanted)
+                if 0 <= self.limits.get(name, 0) <
+                current[name] + wanted[name]]
+        if over:
+            raise exception.LimitExceeded(
+                str(limit_exc.ProjectOverLimit(self.project_id, over)))
 
     def room(self, resource, used):
         """How much more of resource fits (bytes for sizes); None if
