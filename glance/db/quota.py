@@ -118,8 +118,13 @@ def _ensure_lock_row(project_id):
     with engine.reader() as session:
         found = session.execute(sa.select(locks.c.project_id).where(
             locks.c.project_id == project_id)).first()
-    if found is not None:
-        return
+    if found is None:
+        _insert_lock_row(project_id)
+
+
+@engine.retry_on_busy
+def _insert_lock_row(project_id):
+    # Concurrent first checks of a project all try; one row results.
     try:
         with engine.writer() as session:
             session.execute(locks.insert().values(
