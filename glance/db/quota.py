@@ -57,21 +57,25 @@ def _copying():
                           props.c.value != ''))
 
 
-def stored_bytes(session, project_id):
+def _sum(column):
+    return sa.func.coalesce(sa.func.sum(column), 0)
+
+
+def _stored(project_id):
     """Bytes of image data the project keeps, once per location."""
-    return int(session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(images.c.size), 0))
+    return (
+        sa.select(_sum(images.c.size))
         .select_from(images.join(locations,
                                  locations.c.image_id == images.c.id))
         .where(_owned(project_id), images.c.size > 0,
                ~images.c.status.in_(GONE),
-               locations.c.status != 'deleted')).scalar() or 0)
+               locations.c.status != 'deleted')).scalar_subquery()
 
 
-def reserved_bytes(session, project_id, resource, except_image=None):
+def _reserved(project_id, resource, except_image=None):
     """Bytes reserved for resource by work still in progress."""
     query = (
-        sa.select(sa.func.coalesce(sa.func.sum(reservations.c.amount), 0))
+        sa.select(_sum(reservations.c.amount))
         .select_from(reservations.join(
             images, images.c.id == reservations.c.image_id))
         .where(reservations.c.project_id == project_id,
@@ -80,17 +84,36 @@ def reserved_bytes(session, project_id, resource, except_image=None):
                images.c.status.in_(HELD_WHILE[resource])))
     if except_image is not None:
         query = query.where(reservations.c.image_id != except_image)
-    return int(session.execute(query).scalar() or 0)
+    return query.scalar_subquery()
+
+
+def _being_copied(project_id):
+    return (sa.select(_sum(images.c.size))
+            .where(_owned(project_id), images.c.size > 0, _copying())
+            .scalar_subquery())
+
+
+# Each total is one statement, so one snapshot even under READ
+# COMMITTED: an upload that ends meanwhile (its reservation stops
+# counting as its data starts to) is counted exactly once.
+
+def stored_bytes(session, project_id):
+    """Bytes of stored image data, once per location."""
+    return int(session.execute(sa.select(_stored(project_id))).scalar())
+
+
+def size_bytes(session, project_id, except_image=None):
+    """Stored bytes and bytes that uploads in progress reserved."""
+    return int(session.execute(sa.select(
+        _stored(project_id) +
+        _reserved(project_id, 'image_size_total', except_image))).scalar())
 
 
 def staged_bytes(session, project_id, except_image=None):
     """Bytes in staging: staged data, and images being copied."""
-    copying = int(session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(images.c.size), 0))
-        .where(_owned(project_id), images.c.size > 0, _copying())
-    ).scalar() or 0)
-    return copying + reserved_bytes(session, project_id,
-                                    'image_stage_total', except_image)
+    return int(session.execute(sa.select(
+        _being_copied(project_id) +
+        _reserved(project_id, 'image_stage_total', except_image))).scalar())
 
 
 def image_count(session, project_id):

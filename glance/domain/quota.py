@@ -225,10 +225,8 @@ def limits_for(project_id, resources):
 def _usage(session, project_id, resources, except_image=None):
     """Usage in bytes or counts, in-flight reservations included."""
     measure = {
-        IMAGE_SIZE_TOTAL: lambda: (
-            db_quota.stored_bytes(session, project_id) +
-            db_quota.reserved_bytes(session, project_id, IMAGE_SIZE_TOTAL,
-                                    except_image)),
+        IMAGE_SIZE_TOTAL: lambda: db_quota.size_bytes(
+            session, project_id, except_image),
         IMAGE_STAGE_TOTAL: lambda: db_quota.staged_bytes(
             session, project_id, except_image),
         IMAGE_COUNT_TOTAL: lambda: db_quota.image_count(session,
