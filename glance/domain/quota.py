@@ -29,6 +29,7 @@ Imports are checked when they are asked for, as the reference does.
 """
 
 import contextlib
+import threading
 
 from oslo_config import cfg
 from oslo_limit import exception as limit_exc
@@ -140,6 +141,34 @@ def _to_limit_units(usage, deltas):
     return current, wanted
 
 
+_READER = None
+_READER_LOCK = threading.Lock()
+
+
+def _limit_reader():
+    """One oslo.limit Enforcer per process, used only to read limits.
+
+    Making an Enforcer looks up the enforcement model and this service's
+    endpoint in Keystone (four calls); those do not change while the
+    service runs, so they are looked up once. It caches no limits
+    (cache=False): every check reads the project's limits afresh, so a
+    change in Keystone applies to the next request.
+    """
+    global _READER
+    if _READER is None:
+        with _READER_LOCK:
+            if _READER is None:
+                _READER = limit.Enforcer(lambda project_id, names: {},
+                                         cache=False)
+    return _READER
+
+
+def reset():
+    """Forget the Enforcer (tests, or after Keystone's catalog changed)."""
+    global _READER
+    _READER = None
+
+
 class KeystoneLimits:
     """The project's unified limits on some resources, from Keystone.
 
@@ -153,8 +182,7 @@ class KeystoneLimits:
     def __init__(self, project_id, resources):
         self.project_id = project_id
         try:
-            enforcer = limit.Enforcer(lambda project_id, names: {})
-            self.limits = dict(enforcer.get_project_limits(
+            self.limits = dict(_limit_reader().get_project_limits(
                 project_id, list(resources)))
         except limit_exc.SessionInitError as e:
             # A configuration error of the service: a 500, logged.

@@ -48,9 +48,11 @@ def keystone_limits(conf):
             registered, {PROJECT: project_limits or {}})
         fixture.setUp()
         fixtures.append(fixture)
+    quota.reset()
     yield use
     for fixture in fixtures:
         fixture.cleanUp()
+    quota.reset()
 
 
 def add_image(ctx, status='queued', size=None, locations=0, owner=PROJECT,
