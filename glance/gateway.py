@@ -26,6 +26,7 @@ from glance.db import members as db_members
 from glance.db import metadefs as db_metadefs
 from glance.db import tasks as db_tasks
 from glance.domain import image as domain_image
+from glance.domain import quota
 from glance.notifier import proxy as notifier
 
 
@@ -46,7 +47,8 @@ class Gateway:
     def get_member_repo(self, context, image_id):
         """The members of an image the caller can see (404 otherwise)."""
         image = db_images.get(context, image_id)
-        repo = notifier.MemberRepoProxy(db_members.MemberRepo(context, image))
+        repo = notifier.MemberRepoProxy(db_members.MemberRepo(
+            context, image, quota.check_member_count))
         return policy.MemberRepoProxy(repo, context)
 
     def get_task_repo(self, context):

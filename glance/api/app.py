@@ -13,10 +13,10 @@ from glance.common import config
 from glance.common import option_inventory
 from glance.db import engine as db_engine
 from glance.db import migration
+from glance.domain import quota
 from glance.notifier import sender as notification_sender
 from glance import policies
 from glance.store import backends
-from glance.store import upload
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def build():
     backends.setup(CONF)
     # Again, with the options of the stores now registered.
     config.check_values(CONF)
-    upload.storage_quota()
+    quota.storage_quota()
     # oslo.messaging's options are read, its driver loaded, here.
     notification_sender.check_config(CONF)
     # A missing or malformed protections file stops the start here.

@@ -45,6 +45,7 @@ ROUTES = [
     ('/v2/cache/nodes/{image_id}', 'GET', cached_images.cached_nodes),
     ('/v2/cache/clean', 'POST', cached_images.clean),
     ('/v2/cache/prune', 'POST', cached_images.prune),
+    ('/v2/info/usage', 'GET', discovery.usage_info),
 ]
 
 

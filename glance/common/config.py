@@ -110,7 +110,17 @@ api_opts = [
                help=_('Largest image, in bytes, that may be uploaded.')),
     cfg.StrOpt('user_storage_quota', default='0',
                help=_('Total image data a project may keep, e.g. 5GB '
-                      'or 1099511627776 (bytes); 0 means unlimited.')),
+                      'or 1099511627776 (bytes); 0 means unlimited. '
+                      'Ignored when use_keystone_limits is true.')),
+    cfg.BoolOpt('use_keystone_limits', default=False,
+                help=_('Enforce the per-project limits registered in '
+                       'Keystone (unified limits: image_size_total, '
+                       'image_stage_total, image_count_total, '
+                       'image_count_uploading) through oslo.limit, '
+                       'configured in [oslo_limit]. Register the limits '
+                       'first: a resource with no limit counts as 0 and '
+                       'refuses everything. When true, '
+                       'user_storage_quota is ignored.')),
     cfg.StrOpt('hashing_algorithm', default='sha512',
                help=_('hashlib algorithm for os_hash_value.')),
     cfg.BoolOpt('show_image_direct_url', default=False,

@@ -126,7 +126,11 @@ def read_connection(context=None):
 @contextlib.contextmanager
 def writer(context=None):
     with facade().writer.using(context or _Holder()) as session:
-        session.connection(execution_options=_WRITE_OPTION)
+        # A block inside another with the same context joins its
+        # transaction, whose connection has begun already.
+        if not session.info.get('glance_write'):
+            session.connection(execution_options=_WRITE_OPTION)
+            session.info['glance_write'] = True
         yield session
 
 

@@ -386,16 +386,6 @@ def remove(context, image):
     image.mark_clean()
 
 
-def count_active_data(owner):
-    """Bytes of image data a project keeps (for user_storage_quota)."""
-    with engine.reader() as session:
-        total = session.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(images.c.size), 0))
-            .where(images.c.owner == owner,
-                   images.c.deleted == sa.false())).scalar()
-        return int(total or 0)
-
-
 class ImageRepo:
     """The data layer's image repository, bound to one request."""
 

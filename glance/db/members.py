@@ -70,11 +70,12 @@ def get(image_id, member_id):
 
 
 @engine.retry_on_busy
-def add(image_id, member_id, quota):
+def add(image_id, member_id, check_count):
     """Insert a pending membership, with the checks made atomically.
 
     Inside one write transaction: the image must still be shared, the
-    member new, and the image under its member quota.
+    member new, and check_count(members it has) must not raise (the
+    member quota).
     """
     now = domain_image.utcnow()
     try:
@@ -93,10 +94,7 @@ def add(image_id, member_id, quota):
                 raise exception.Duplicate(
                     'Member %s is already a member of image %s.'
                     % (member_id, image_id))
-            if quota >= 0 and count(session, image_id) >= quota:
-                raise exception.LimitExceeded(
-                    'Maximum number of members per image (%d) exceeded.'
-                    % quota)
+            check_count(count(session, image_id))
             session.execute(members.insert().values(
                 image_id=image_id, member=member_id, status='pending',
                 created_at=now, updated_at=now))
@@ -136,9 +134,11 @@ def delete(member):
 class MemberRepo:
     """The members of one image, as the calling project may see them."""
 
-    def __init__(self, context, image):
+    def __init__(self, context, image, check_count):
         self.context = context
         self.image = image
+        # The member quota: called with the members the image has.
+        self.check_count = check_count
 
     @property
     def sees_all(self):
@@ -171,7 +171,7 @@ class MemberRepo:
     def add(self, member_id):
         self.require_shared()
         domain.check_member_id(member_id)
-        return add(self.image.id, member_id, CONF.image_member_quota)
+        return add(self.image.id, member_id, self.check_count)
 
     def update_status(self, member, status):
         domain.check_status(status)

@@ -182,6 +182,34 @@ class CachedImage(Base):
     )
 
 
+class QuotaLock(Base):
+    """One row per project, updated to serialize its quota checks."""
+    __tablename__ = 'quota_locks'
+    project_id = sa.Column(sa.String(255), primary_key=True)
+    locked_at = sa.Column(DateTime)
+
+
+class QuotaReservation(Base):
+    """Bytes an unfinished upload or stage holds against a quota.
+
+    A row counts only while its image is still in the status the
+    resource names (see glance.db.quota), so a failed or finished
+    operation stops counting even if nobody deletes the row.
+    """
+    __tablename__ = 'quota_reservations'
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    image_id = sa.Column(sa.String(36), nullable=False)
+    resource = sa.Column(sa.String(64), nullable=False)
+    amount = sa.Column(sa.BigInteger, nullable=False, default=0)
+    created_at = sa.Column(DateTime, nullable=False)
+
+    __table_args__ = (
+        sa.Index('ix_quota_reservations_project_id_resource',
+                 'project_id', 'resource'),
+    )
+
+
 images = Image.__table__
 image_properties = ImageProperty.__table__
 image_tags = ImageTag.__table__
@@ -190,3 +218,5 @@ image_locations = ImageLocation.__table__
 tasks = Task.__table__
 node_reference = NodeReference.__table__
 cached_images = CachedImage.__table__
+quota_locks = QuotaLock.__table__
+quota_reservations = QuotaReservation.__table__

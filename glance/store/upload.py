@@ -15,13 +15,13 @@ import socket
 
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_utils import strutils
 
 from glance.common import exception
 from glance.common import format_check
 from glance.common import streams
 from glance.db import images as db_images
 from glance.domain import image as domain
+from glance.domain import quota
 from glance.store import backends
 from glance.store import writer
 
@@ -35,35 +35,6 @@ STALE_AFTER = datetime.timedelta(seconds=10 * streams.HEARTBEAT_SECONDS)
 
 def node_id():
     return '%s:%s' % (socket.gethostname(), CONF.bind_port)
-
-
-def storage_quota():
-    """user_storage_quota in bytes (0 = unlimited); 5GB, 5GiB or bytes."""
-    value = (CONF.user_storage_quota or '0').strip()
-    if value.isdigit():
-        return int(value)
-    try:
-        return strutils.string_to_bytes(value, unit_system='mixed',
-                                        return_int=True)
-    except ValueError:
-        raise RuntimeError('Invalid user_storage_quota %r: use a number of '
-                           'bytes or a size such as 5GB or 5GiB.' % value)
-
-
-def storage_limit(owner):
-    """Most bytes the owner may still upload (image_size_cap, quota)."""
-    limit = CONF.image_size_cap
-    message = ('Image exceeds the image_size_cap of %d bytes.'
-               % CONF.image_size_cap)
-    quota = storage_quota()
-    if quota > 0:
-        remaining = max(quota - db_images.count_active_data(owner), 0)
-        if remaining < limit:
-            limit = remaining
-            message = ('Denying attempt to upload image because it exceeds '
-                       'the quota: the project may store %d more bytes.'
-                       % remaining)
-    return limit, message
 
 
 def _is_stale(image):
@@ -100,19 +71,27 @@ def abort(repo, image):
 
 
 def upload(repo, image, request, store_id=None):
-    """Stream the request body into the store and activate the image."""
-    limit, limit_message = storage_limit(image.owner)
+    """Stream the request body into the store and activate the image.
+
+    The quotas are checked, and the expected size reserved, in the
+    transaction that moves the image to saving, before any byte is
+    stored (see glance.domain.quota.DataClaim).
+    """
+    limit = CONF.image_size_cap
+    limit_message = 'Image exceeds the image_size_cap of %d bytes.' % limit
     declared = streams.declared_size(request)
     expected = streams.expected_size(request, declared, limit,
                                      limit_message)
     checker = format_check.FormatChecker(
         image.disk_format, CONF.image_format.require_image_format_match)
-    begin(repo, image)
+    claim = quota.DataClaim(repo.context.owner, repo.context, image.id,
+                            quota.IMAGE_SIZE_TOTAL)
+    claim.start(expected, lambda: begin(repo, image))
     repo.notify_prepare(image, backend=store_id)
-    chunks = streams.request_chunks(
+    chunks = claim.meter(streams.request_chunks(
         request, CONF.data_chunk_size, limit, limit_message,
         declared=declared, checker=checker,
-        heartbeat=lambda: db_images.touch(image.id, 'saving'))
+        heartbeat=lambda: db_images.touch(image.id, 'saving')))
 
     def check_format_at_end():
         yield from chunks

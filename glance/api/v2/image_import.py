@@ -41,11 +41,11 @@ from glance.common import wsgi
 from glance import context as glance_context
 from glance.db import images as db_images
 from glance.db import tasks as db_tasks
+from glance.domain import quota
 from glance.domain import task as domain_task
 from glance import gateway
 from glance.store import backends
 from glance.store import staging
-from glance.store import upload
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -87,22 +87,31 @@ def _stage(request, image_id):
     if image.status != 'queued':
         raise exception.Conflict('Image status must be queued to stage '
                                  'data, not %s.' % image.status)
-    limit, limit_message = upload.storage_limit(image.owner)
+    limit, limit_message = quota.staging_limit(image.owner)
     declared = streams.declared_size(request)
     expected = streams.expected_size(request, declared, limit,
                                      limit_message)
     repo = _admin_repo(reader=images.context_of(request))
     image = repo.get(image.id)
-    image.set_status('uploading')
-    image.extra_properties[import_state.STAGE_HOST] = staging.stage_host()
-    repo.save(image)
-    chunks = streams.request_chunks(
+    claim = quota.DataClaim(images.context_of(request).owner, repo.context,
+                            image.id, quota.IMAGE_STAGE_TOTAL)
+
+    def start_staging():
+        image.set_status('uploading')
+        image.extra_properties[import_state.STAGE_HOST] = \
+            staging.stage_host()
+        repo.save(image)
+
+    claim.start(expected, start_staging)
+    chunks = claim.meter(streams.request_chunks(
         request, CONF.data_chunk_size, limit, limit_message,
         declared=declared,
-        heartbeat=lambda: db_images.touch(image.id, 'uploading'))
+        heartbeat=lambda: db_images.touch(image.id, 'uploading')))
     try:
-        staging.write(image.id, chunks, disk_format=image.disk_format,
-                      expected_size=expected)
+        info = staging.write(image.id, chunks,
+                             disk_format=image.disk_format,
+                             expected_size=expected)
+        claim.settle(info.size)
     except BaseException:
         staging.discard(image.id)
         _unstage(repo, image.id)
@@ -359,6 +368,8 @@ def import_image(request, image_id):
         raise exception.Conflict('No staged data found for image %s on '
                                  'this node; stage the data first.'
                                  % image.id)
+    quota.check_import(context, method, image, staging.size(image.id)
+                       if method == 'glance-direct' else 0)
     if method == 'web-download':
         url_filter.check(body['method']['uri'])
     if method == 'glance-download':

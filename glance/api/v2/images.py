@@ -13,6 +13,7 @@ from glance.api.v2 import schemas
 from glance.common import exception
 from glance.common import wsgi
 from glance.domain import image as domain
+from glance.domain import quota
 from glance import gateway
 from glance.store import backends
 from glance.store import staging
@@ -101,21 +102,6 @@ def _check_writable_name(name, creating):
         raise exception.ReservedProperty(name)
 
 
-def _check_quotas(image):
-    quota = CONF.image_property_quota
-    if quota >= 0 and len(image.extra_properties) > quota:
-        raise exception.LimitExceeded('Maximum number of extra properties '
-                                      '(%d) exceeded.' % quota)
-    check_tag_quota(image)
-
-
-def check_tag_quota(image):
-    quota = CONF.image_tag_quota
-    if quota >= 0 and len(image.tags) > quota:
-        raise exception.LimitExceeded('Maximum number of tags (%d) '
-                                      'exceeded.' % quota)
-
-
 def _check_property_key(name):
     if len(name) > 255:
         raise exception.BadRequest('Property names are at most 255 '
@@ -149,8 +135,9 @@ def create(request):
     image = gateway.get().image_factory.new_image(
         owner=owner, image_id=image_id, extra_properties=values,
         tags=set(tags), **base)
-    _check_quotas(image)
-    image_repo(request).add(image)
+    quota.check_image(image)
+    with quota.creating_image(context):
+        image_repo(request).add(image)
     headers = {'Location': request.host_url + '/v2/images/%s' % image.id}
     headers.update(create_headers())
     return wsgi.json_response(image_view(image), status=201,
@@ -257,7 +244,7 @@ def update(request, image_id):
     for change in changes:
         _apply_change(context, image, change,
                       draft4=media_type == json_patch.MEDIA_TYPE_20)
-    _check_quotas(image)
+    quota.check_image(image)
     repo.save(image, visibility_changed=image.visibility != old_visibility)
     return wsgi.json_response(image_view(image))
 
@@ -318,7 +305,7 @@ def add_tag(request, image_id, tag):
     image = repo.get(_checked_id(image_id), rule='modify_image')
     if tag not in image.tags:
         image.tags.add(tag)
-        check_tag_quota(image)
+        quota.check_tags(image)
         repo.save(image)
     return wsgi.no_content()
 

@@ -21,6 +21,7 @@ from oslo_config import cfg
 
 from glance.api import policy
 from glance.common import exception
+from glance.domain import quota
 from glance.store import backends
 
 CONF = cfg.CONF
@@ -140,10 +141,7 @@ def _guess_store(url):
 def _add(image, url, metadata, index):
     if any(loc['url'] == url for loc in image.active_locations):
         raise exception.BadRequest('Location %s is already present.' % url)
-    quota = CONF.image_location_quota
-    if 0 <= quota <= len(image.active_locations):
-        raise exception.LimitExceeded('Maximum number of locations (%d) '
-                                      'exceeded.' % quota)
+    quota.check_new_location(image)
     store_id = _store_of(url, metadata)
     try:
         size = backends.size_of(url, store_id)

@@ -15,10 +15,10 @@ from glance.async_ import executor
 from glance.common import exception
 from glance import context as glance_context
 from glance.db import tasks as db_tasks
+from glance.domain import quota
 from glance import gateway
 from glance.store import backends
 from glance.store import staging
-from glance.store import upload
 
 LOG = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class ImportState:
         return []
 
     def storage_limit(self, image):
-        return upload.storage_limit(image.owner)
+        return quota.storage_limit(image.owner)
 
     def owns_image(self):
         """False once another import has taken the image's lock."""

@@ -21,7 +21,7 @@ from taskflow.patterns import linear_flow
 from taskflow import task
 
 from glance.common import exception
-from glance.store import upload
+from glance.domain import quota
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class _Decompress(task.Task):
         kind = detect(self.path)
         if kind is None:
             return
-        limit, message = upload.storage_limit(image.owner)
+        limit, message = quota.storage_limit(image.owner)
         output = self.path + '.decompressed'
         report = self.progress('Decompressed (%s)' % kind) \
             if self.progress else None
