@@ -89,7 +89,8 @@ def _close_all(sockets):
 
 def test_fresh_requests_are_served_while_clients_stall(server):
     client = server.client()
-    image_ids = [client.create_image(name='stall-%d' % i).json()['id']
+    image_ids = [client.create_image(name='stall-%d' % i, disk_format='raw',
+                                     container_format='bare').json()['id']
                  for i in range(STALLED)]
     probe = client.create_image(name='probe').json()['id']
     uploads, heads, idle = [], [], []
