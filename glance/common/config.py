@@ -34,8 +34,10 @@ server_opts = [
                help=_('On SIGTERM, seconds in-flight requests get to '
                       'finish before workers are stopped.')),
     cfg.IntOpt('client_socket_timeout', default=900, min=1,
-               help=_('Seconds a connection may stay idle or a request '
-                      'body may stall before the server gives up.')),
+               help=_('Seconds a worker process may go without reporting '
+                      'to the master process before it is restarted. A '
+                      'stalled request body is given up after '
+                      'data_inactivity_timeout instead.')),
     # Slow and stalled clients (see doc/source/admin/slow-clients.rst).
     cfg.IntOpt('client_header_timeout', default=10, min=1,
                help=_('Seconds a client gets to send the request line and '

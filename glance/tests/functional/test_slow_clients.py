@@ -151,6 +151,28 @@ def test_fresh_requests_are_served_while_clients_stall(server):
     client.close()
 
 
+def test_stalled_stage_is_given_up(server):
+    client = server.client()
+    image_id = client.create_image(name='stage', disk_format='raw',
+                                   container_format='bare').json()['id']
+    sock = _connect(server)
+    sock.sendall(('PUT /v2/images/%s/stage HTTP/1.1\r\n'
+                  'Host: %s\r\n'
+                  'Content-Type: application/octet-stream\r\n'
+                  'Content-Length: %d\r\n\r\nabc'
+                  % (image_id, server.host, UPLOAD_SIZE)).encode('ascii'))
+    start = time.monotonic()
+    try:
+        head = _response_head(sock)
+    finally:
+        sock.close()
+    assert head.startswith('HTTP/1.1 400 '), head
+    assert INACTIVITY - 1 < time.monotonic() - start < INACTIVITY + 10
+    assert client.get('/v2/images/%s' % image_id).json()['status'] == \
+        'queued'
+    client.close()
+
+
 def test_upload_after_the_stalls_works(server):
     client = server.client()
     image_id = client.create_image(name='after', disk_format='raw',
