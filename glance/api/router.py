@@ -10,6 +10,7 @@ import routes
 
 from glance.api.v2 import discovery
 from glance.api.v2 import images
+from glance.api.v2 import openapi
 from glance.common import exception
 from glance.common import wsgi
 
@@ -28,6 +29,7 @@ ROUTES = [
     (_IMAGE + '/tags/{tag}', 'DELETE', images.delete_tag),
     ('/v2/schemas/{name}', 'GET', discovery.show_schema),
     ('/v2/info/import', 'GET', discovery.import_info),
+    ('/v2/openapi.json', 'GET', openapi.show),
 ]
 
 
