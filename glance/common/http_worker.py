@@ -45,7 +45,7 @@ RECV_SIZE = 8192
 # to a thread anyway: gunicorn's parser then refuses it (its limits on
 # the request line and header fields are smaller) or reads the rest.
 MAX_BUFFERED_HEAD = 64 * 1024
-DATA_PATH = re.compile(rb'/images/[^/?#]+/(file|stage)/?(\?|#|$)')
+DATA_PATH = re.compile(rb'/images/[^/]+/(file|stage)/?$')
 DATA_METHODS = (b'PUT', b'GET', b'HEAD')
 # A refused data request: how long the main loop keeps reading and
 # dropping the body the client may still be sending, so that it sees
@@ -65,13 +65,24 @@ BUSY_BODY = (b'{"message": "The server is busy with other image data '
              b'"title": "Service Unavailable"}')
 
 
+def head_complete(data):
+    """Whether a thread may parse the request head buffered so far.
+
+    A head ends with an empty line; one ended by bare LFs is passed on
+    too, for gunicorn's parser to refuse or accept as it does.
+    """
+    return (HEAD_END in data or b'\n\n' in data or
+            len(data) >= MAX_BUFFERED_HEAD)
+
+
 def is_data_request(head):
     """Whether a request head is that of an image data request."""
     line = head.split(b'\r\n', 1)[0]
     parts = line.split(b' ')
     if len(parts) != 3 or parts[0] not in DATA_METHODS:
         return False
-    return DATA_PATH.search(parts[1]) is not None
+    path = parts[1].split(b'?', 1)[0].split(b'#', 1)[0]
+    return DATA_PATH.search(path) is not None
 
 
 def busy_response(retry_after):
@@ -168,9 +179,7 @@ class Worker(gthread.ThreadWorker):
             self._drop(conn)
             return
         head.data += data
-        # A blank line before the request line is allowed (RFC 9112 2.2).
-        if HEAD_END not in head.data and \
-                len(head.data) < MAX_BUFFERED_HEAD:
+        if not head_complete(head.data):
             return
         del self.reading_heads[conn]
         self.poller.unregister(conn.sock)
