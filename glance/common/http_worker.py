@@ -117,6 +117,13 @@ class Worker(gthread.ThreadWorker):
         self.data_pool.shutdown(wait=False)
         super().handle_quit(sig, frame)
 
+    def run(self):
+        try:
+            super().run()
+        finally:
+            # As gunicorn does with its own pool after the grace period.
+            self.data_pool.shutdown(wait=False)
+
     # -- reading heads in the main loop --------------------------------
 
     def accept(self, listener):
