@@ -108,13 +108,21 @@ class Worker(gthread.ThreadWorker):
         # Refused connections being drained: sock -> deadline.
         self.refused = {}
 
-    def init_process(self):
-        self.data_pool = futures.ThreadPoolExecutor(
-            max_workers=CONF.data_threads)
-        super().init_process()
+    def _data_pool(self):
+        # Made on first use: under a plain gunicorn command line the
+        # application, which parses the configuration, is loaded after
+        # init_process begins.
+        if self.data_pool is None:
+            self.data_pool = futures.ThreadPoolExecutor(
+                max_workers=CONF.data_threads)
+        return self.data_pool
+
+    def _shutdown_data_pool(self):
+        if self.data_pool is not None:
+            self.data_pool.shutdown(wait=False)
 
     def handle_quit(self, sig, frame):
-        self.data_pool.shutdown(wait=False)
+        self._shutdown_data_pool()
         super().handle_quit(sig, frame)
 
     def run(self):
@@ -122,7 +130,7 @@ class Worker(gthread.ThreadWorker):
             super().run()
         finally:
             # As gunicorn does with its own pool after the grace period.
-            self.data_pool.shutdown(wait=False)
+            self._shutdown_data_pool()
 
     # -- reading heads in the main loop --------------------------------
 
@@ -204,7 +212,7 @@ class Worker(gthread.ThreadWorker):
             self._refuse(conn)
         else:
             self.data_in_flight += 1
-            fs = self.data_pool.submit(self.handle, conn)
+            fs = self._data_pool().submit(self.handle, conn)
             fs.add_done_callback(lambda fut: self.method_queue.defer(
                 self._finish_data_request, conn, fut))
 
