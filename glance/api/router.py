@@ -15,6 +15,7 @@ from glance.api.v2 import metadef_children
 from glance.api.v2 import metadef_namespaces
 from glance.api.v2 import metadef_resource_types
 from glance.api.v2 import metadef_schemas
+from glance.api.v2 import openapi
 from glance.common import exception
 from glance.common import wsgi
 
@@ -46,6 +47,7 @@ ROUTES = [
     ('/v2/cache/clean', 'POST', cached_images.clean),
     ('/v2/cache/prune', 'POST', cached_images.prune),
     ('/v2/info/usage', 'GET', discovery.usage_info),
+    ('/v2/openapi.json', 'GET', openapi.show),
 ]
 
 

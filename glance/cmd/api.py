@@ -70,7 +70,7 @@ class Server(gunicorn_base.BaseApplication):
             'bind': [_bind_address()],
             'workers': CONF.workers,
             'threads': CONF.threads,
-            'worker_class': 'gthread',
+            'worker_class': 'glance.common.http_worker.Worker',
             'backlog': CONF.backlog,
             'graceful_timeout': CONF.graceful_shutdown_timeout,
             # gthread workers send their heartbeat from the main loop, so

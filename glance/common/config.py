@@ -42,8 +42,29 @@ server_opts = [
                help=_('On SIGTERM, seconds in-flight requests get to '
                       'finish before workers are stopped.')),
     cfg.IntOpt('client_socket_timeout', default=900, min=1,
-               help=_('Seconds a connection may stay idle or a request '
-                      'body may stall before the server gives up.')),
+               help=_('Seconds a worker process may go without reporting '
+                      'to the master process before it is restarted. A '
+                      'stalled request body is given up after '
+                      'data_inactivity_timeout instead.')),
+    # Slow and stalled clients (see doc/source/admin/slow-clients.rst).
+    cfg.IntOpt('client_header_timeout', default=10, min=1,
+               help=_('Seconds a client gets to send the request line and '
+                      'header fields of a request, counted from the '
+                      'connection (or, on a kept-alive connection, from '
+                      'the first byte of the request); the connection is '
+                      'closed after that. Heads are read without holding '
+                      'a thread.')),
+    cfg.IntOpt('data_threads', default=16, min=1,
+               help=_('Threads per worker process that serve image data '
+                      'requests (upload, stage, download), apart from the '
+                      '"threads" that serve all other requests. When all '
+                      'are busy a further data request is answered 503 '
+                      'with a Retry-After header.')),
+    cfg.IntOpt('data_inactivity_timeout', default=30, min=1,
+               help=_('Seconds an image upload or stage may go without '
+                      'receiving a single byte of its body before the '
+                      'server gives it up (400) and puts the image back '
+                      'in its previous state.')),
     cfg.IntOpt('max_header_line', default=16384, min=1,
                help=_('Longest HTTP header line accepted (bytes); '
                       'longer ones are refused with 400.')),

@@ -232,5 +232,5 @@ def _take_over(environ):
     body = SocketBody(sock, buffered, length, on_end)
     # gunicorn's socket blocks for ever: a client that stops sending
     # mid-body must not hold a thread (and its image) for good.
-    body.set_timeout(CONF.client_socket_timeout)
+    body.set_timeout(CONF.data_inactivity_timeout)
     return body

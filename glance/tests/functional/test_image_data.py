@@ -678,7 +678,7 @@ def test_client_disconnects_mid_upload(api_server, client, use_chunks):
 @pytest.fixture(scope='module')
 def impatient_server():
     server = server_lib.start_or_skip('sqlite', options={'DEFAULT': {
-        'client_socket_timeout': 2}})
+        'data_inactivity_timeout': 2}})
     yield server
     server.cleanup()
 
@@ -686,7 +686,7 @@ def impatient_server():
 @pytest.mark.parametrize('use_chunks', [False, True])
 def test_client_stalls_mid_upload(impatient_server, use_chunks):
     # A client that stops sending without closing gets an answer after
-    # client_socket_timeout, and the image is free for a retry.
+    # data_inactivity_timeout, and the image is free for a retry.
     client = impatient_server.client()
     image = create_image(client)
     data = data_of(2 * MiB, seed=41)

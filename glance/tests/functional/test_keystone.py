@@ -132,7 +132,7 @@ def test_discovery_needs_no_token(cloud):
     ('GET', '/v2/images'), ('POST', '/v2/images'),
     ('GET', '/v2/images/%s' % SOME_ID),
     ('GET', '/v2/images/%s/members' % SOME_ID),
-    ('GET', '/v2/schemas/image')])
+    ('GET', '/v2/schemas/image'), ('GET', '/v2/openapi.json')])
 def test_no_token_is_401(cloud, method, path):
     response = cloud.call(None, method, path)
     assert response.status_code == 401
