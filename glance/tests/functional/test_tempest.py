@@ -60,7 +60,7 @@ REASON_PREFIXES = ('metadefs:', 'cache:', 'TODO(lead)')
 STORES = 'fast:file,slow:file,web:http'
 
 
-def glance_options(keystone, files, self_url):
+def glance_options(keystone, files, self_url, cache_dir):
     """glance-api.conf of one node of the deployment."""
     return {
         'DEFAULT': {
@@ -71,6 +71,7 @@ def glance_options(keystone, files, self_url):
             'enabled_import_methods': 'glance-direct,web-download,'
                                       'copy-image,glance-download',
             'worker_self_reference_url': self_url,
+            'image_cache_dir': cache_dir,
         },
         'glance_store': {'default_backend': 'fast'},
         'fast': {'store_description': 'Fast file store', 'weight': 200},
@@ -82,7 +83,7 @@ def glance_options(keystone, files, self_url):
         },
         'oslo_policy': {'enforce_new_defaults': True,
                         'enforce_scope': True},
-        'paste_deploy': {'flavor': 'keystone'},
+        'paste_deploy': {'flavor': 'keystone+cachemanagement'},
         'keystone_authtoken': keystone.authtoken_options(),
     }
 
@@ -96,7 +97,7 @@ class Deployment:
         self.directory = directory
 
 
-def start_primary(keystone, files):
+def start_primary(keystone, files, directory):
     """The first node, on PostgreSQL when there is one (as the gate runs
     on a database server: three processes share this database), else on
     SQLite."""
@@ -106,7 +107,9 @@ def start_primary(keystone, files):
     for backend in backends:
         primary = server_lib.Server(backend, workers=2, threads=8)
         primary.port = server_lib.free_port()
-        primary.options = glance_options(keystone, files, primary.url)
+        primary.options = glance_options(
+            keystone, files, primary.url,
+            os.path.join(directory, 'cache-primary-' + backend))
         try:
             return primary.start()
         except server_lib.BackendUnavailable:
@@ -124,10 +127,12 @@ def deployment():
     try:
         keystone.create_user('glance', 'service', 'service')
         files = tempest_fixture.ImageFiles(os.path.join(directory, 'www'))
-        primary = start_primary(keystone, files)
+        primary = start_primary(keystone, files, directory)
         remote = server_lib.Server('sqlite')
         remote.port = server_lib.free_port()
-        remote.options = glance_options(keystone, files, remote.url)
+        remote.options = glance_options(
+            keystone, files, remote.url,
+            os.path.join(directory, 'cache-remote'))
         remote.options['database'] = {'connection': primary.db_url}
         remote.start()
         keystone.register_image_endpoint(primary.url)
