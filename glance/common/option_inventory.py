@@ -64,9 +64,6 @@ UNSUPPORTED = {
         _unsupported(cfg.StrOpt, 'digest_algorithm',
                      'deprecated in the reference; nothing is signed '
                      'with it'),
-        _unsupported(cfg.BoolOpt, 'use_keystone_limits',
-                     'Keystone unified limits are not enforced yet; '
-                     'the per-image quotas and user_storage_quota apply'),
     ],
     'image_format': [
         _unsupported(cfg.StrOpt, 'vmdk_allowed_types',

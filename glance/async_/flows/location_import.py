@@ -169,6 +169,9 @@ def run(task, context):
                 _back_to_queued(image_id)
                 raise
         elif CONF.do_secure_hash:
+            # The algorithm is recorded with the move to active, so a
+            # client that sees the image active sees the hash coming.
+            image.os_hash_algo = CONF.hashing_algorithm
             image.set_status('active')
             _save(image)
             _release_lock(image_id, task.id)
