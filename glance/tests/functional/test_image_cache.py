@@ -283,7 +283,10 @@ def test_download_policy_applies_to_cached_images(tmp_path):
         admin = server.client()
         image_id, data = cached_image(server, admin, seed=9)
         owner_project = admin.get('/v2/images/%s' % image_id).json()['owner']
-        owner = server.client(project_id=owner_project, roles='member')
+        # A reader of the image who may not download it: 403 (one who
+        # cannot even read it gets 404, as the reference answers).
+        owner = server.client(project_id=owner_project,
+                              roles='member,reader')
         assert owner.get('/v2/images/%s/file' % image_id).status_code == 403
         assert admin.get('/v2/images/%s/file' % image_id).content == data
     finally:
@@ -366,16 +369,22 @@ def http_source():
         httpd.server_close()
 
 
-def http_image(client, url, data, checksum=None):
+def http_image(client, url, data, os_hash_value=None):
     response = client.create_image(name='http', disk_format='raw',
                                    container_format='bare')
     image_id = response.json()['id']
     response = client.post('/v2/images/%s/locations' % image_id, json={
         'url': url, 'validation_data': {
             'os_hash_algo': 'sha512',
-            'os_hash_value': hashlib.sha512(data).hexdigest(),
-            'checksum': checksum or hashlib.md5(data).hexdigest()}})
+            'os_hash_value': (os_hash_value or
+                              hashlib.sha512(data).hexdigest())}})
     assert response.status_code == 202, response.text
+    # 202: the location is added (and its data hashed) in the background.
+    deadline = time.monotonic() + 30
+    while client.get('/v2/images/%s' % image_id).json()['status'] \
+            != 'active':
+        assert time.monotonic() < deadline, 'image %s not active' % image_id
+        time.sleep(0.1)
     return image_id
 
 
@@ -394,11 +403,21 @@ def test_http_store_download_is_teed_into_the_cache(srv, client,
     assert response.content == data
 
 
-def test_data_not_matching_the_checksum_is_not_cached(srv, client,
-                                                      http_source):
+def test_data_not_matching_the_checksum_is_not_cached(http_source):
+    # Without do_secure_hash the validation data is recorded as given,
+    # so the image can carry a hash its data does not match.
+    srv = start_cache_server(extra={'DEFAULT': {'do_secure_hash': False}})
+    try:
+        _data_not_matching_the_checksum_is_not_cached(srv, srv.client(),
+                                                      http_source)
+    finally:
+        srv.cleanup_in_background()
+
+
+def _data_not_matching_the_checksum_is_not_cached(srv, client, http_source):
     data = data_of(2 * MiB, seed=11)
     _httpd, url = http_source(data)
-    image_id = http_image(client, url, data, checksum='0' * 32)
+    image_id = http_image(client, url, data, os_hash_value='0' * 128)
     client.get('/v2/images/%s/file' % image_id)
     invalid = os.path.join(cache_dir(srv), 'invalid', image_id)
     deadline = time.monotonic() + 10

@@ -63,7 +63,9 @@ def test_glance_download_with_a_catalog_header(regions):
     client = local.client(project_id='p1', roles='member,reader')
     headers = {'X-Service-Catalog': catalog('R2', remote.url),
                'X-Auth-Token': 'token-of-the-caller'}
-    image = h.create_image(client, disk_format=None, container_format=None)
+    # The reference asks for both formats before any import (409
+    # otherwise), glance-download included.
+    image = h.create_image(client, disk_format='raw', container_format='bare')
     response = h.import_image(client, image['id'], 'glance-download',
                               headers=headers, method_extra={
                                   'glance_image_id': source['id'],
