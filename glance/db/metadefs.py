@@ -9,8 +9,9 @@ expect it already looked up (and its visibility checked) by the caller.
 Rows come back as plain dicts, with objects' and properties' JSON
 columns decoded. Every write that touches several rows is one
 transaction, so a failed call changes nothing. glance-manage's
-load/unload/export of definition files reuses create_namespace,
-delete_namespace and namespace_contents.
+load/unload/export of definition files has SQL of its own
+(glance.db.metadef_admin): a whole load is one transaction with merge
+semantics, which these per-namespace calls do not offer.
 """
 
 import json
